@@ -1,0 +1,272 @@
+"""The finite MDP with a known transition matrix, validated once.
+
+``TabularMDP`` holds transitions either dense, shape (S, A, S), or sparse, as a
+CSR matrix of shape (S*A, S) whose row ``s*A + a`` is P(.|s, a).  Both layouts
+expose the same two primitives on which every algorithm in the library is
+built, so no function ever densifies a sparse matrix:
+
+* ``mdp.expected_next(V)``: (P V)(s, a) = sum_s' P(s'|s, a) V(s'), shape (S, A);
+* ``mdp.push_forward(x)``: (x P)(s') = sum_{s,a} x(s, a) P(s'|s, a), shape (S,).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _validation as _v
+
+__all__ = ["TabularMDP"]
+
+
+def _readonly(arr):
+    arr = np.array(arr, dtype=np.float64, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+class TabularMDP:
+    r"""A finite, discounted Markov decision process with known dynamics.
+
+    Parameters
+    ----------
+    P : array_like or scipy.sparse matrix/array
+        Transition probabilities. Dense: shape (S, A, S) with ``P[s, a, s2]`` =
+        P(s2 | s, a). Sparse: any ``scipy.sparse`` matrix or array of shape
+        (S*A, S) whose row ``s*A + a`` is P(. | s, a); it is stored as CSR and
+        never densified. Entries must be finite and non-negative and every row
+        must sum to 1 within 1e-8 (rows are then renormalised exactly).
+    R : array_like or scipy.sparse matrix/array
+        Rewards, one of: shape (S,), a state reward r(s) paid for every action;
+        shape (S, A), the expected reward r(s, a); shape (S, A, S), a transition
+        reward R(s, a, s2), reduced to r(s, a) = sum_s2 P(s2|s, a) R(s, a, s2).
+        With sparse ``P`` a sparse (S*A, S) transition reward is accepted too.
+    gamma : float
+        Discount factor in [0, 1]. ``gamma == 1`` is allowed for finite-horizon
+        computations; infinite-horizon ones then raise ``ValueError``.
+    mu : array_like, optional
+        Initial-state distribution, shape (S,). Default: uniform.
+
+    Attributes
+    ----------
+    n_states, n_actions : int
+        S and A.
+    gamma : float
+    mu : ndarray, shape (S,), read-only
+    R : ndarray, shape (S, A), read-only
+        The expected reward r(s, a).
+    P : ndarray (S, A, S) or scipy.sparse.csr_matrix (S*A, S)
+        The transitions in the layout they were given (read-only).
+    is_sparse : bool
+
+    Notes
+    -----
+    The MDP is validated here, once; every function downstream trusts it.
+    Rewards are stored only as the expectation r(s, a): every quantity the
+    library computes (values, gradients, sampled returns) depends on the reward
+    only through it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]],
+    ...               [[0.0, 1.0], [1.0, 0.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 1.0], gamma=0.9)
+    >>> mdp.n_states, mdp.n_actions
+    (2, 2)
+    >>> mdp.R
+    array([[0., 0.],
+           [1., 1.]])
+    """
+
+    def __init__(self, P, R, gamma, mu=None):
+        self.gamma = _v.check_gamma(gamma)
+        if sp.issparse(P):
+            self._init_sparse(P)
+        else:
+            self._init_dense(P)
+        S, A = self.n_states, self.n_actions
+        self.R = _readonly(self._reduce_reward(R))
+        if mu is None:
+            mu = np.full(S, 1.0 / S)
+        self.mu = _readonly(_v.check_distribution(mu, "mu", S))
+
+    # ------------------------------------------------------------------ set-up
+    def _init_dense(self, P):
+        P = _v.as_float_array(P, "P")
+        if np.iscomplexobj(P):
+            raise TypeError(f"P must be real, got dtype {P.dtype}")
+        if P.ndim != 3 or P.shape[0] != P.shape[2] or 0 in P.shape:
+            raise ValueError(
+                f"P must have shape (S, A, S) with S, A >= 1 (dense) or be a scipy.sparse (S*A, S) "
+                f"matrix, got shape {P.shape}"
+            )
+        _v.check_finite(P, "P")
+        _v.check_nonnegative(P, "P")
+        P = _v._normalise_rows(P, "P", "transition")
+        self.n_states, self.n_actions = int(P.shape[0]), int(P.shape[1])
+        P.setflags(write=False)
+        self.P = P
+        self.is_sparse = False
+        self._P_flat = P.reshape(self.n_states * self.n_actions, self.n_states)
+
+    def _init_sparse(self, P):
+        if P.ndim != 2:
+            raise ValueError(f"sparse P must be 2-dimensional with shape (S*A, S), got shape {P.shape}")
+        n_rows, S = P.shape
+        if S < 1 or n_rows < 1 or n_rows % S != 0:
+            raise ValueError(
+                f"sparse P must have shape (S*A, S) with S, A >= 1, got shape {P.shape} "
+                f"({n_rows} rows is not a positive multiple of {S} states)"
+            )
+        A = n_rows // S
+        if np.iscomplexobj(P.data) or not np.issubdtype(P.dtype, np.number):
+            raise TypeError(f"sparse P must have a real dtype, got {P.dtype}")
+        P = sp.csr_matrix(P, dtype=np.float64, copy=True)
+        P.sum_duplicates()
+        if not np.all(np.isfinite(P.data)):
+            k = int(np.flatnonzero(~np.isfinite(P.data))[0])
+            row = int(np.searchsorted(P.indptr, k, side="right") - 1)
+            raise ValueError(
+                f"P must be finite, got {P.data[k]!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
+            )
+        if np.any(P.data < 0):
+            k = int(np.flatnonzero(P.data < 0)[0])
+            row = int(np.searchsorted(P.indptr, k, side="right") - 1)
+            raise ValueError(
+                f"P must be non-negative, got {P.data[k]!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
+            )
+        P.eliminate_zeros()
+        sums = np.asarray(P.sum(axis=1)).ravel()
+        bad = np.abs(sums - 1.0) > _v.ROW_SUM_TOL
+        if np.any(bad):
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"P[{row // A}, {row % A}, :] (sparse row {row}) sums to {sums[row]!r}; "
+                f"each transition row must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
+            )
+        P.data /= np.repeat(sums, np.diff(P.indptr))
+        P.sort_indices()
+        P.data.setflags(write=False)
+        P.indices.setflags(write=False)
+        P.indptr.setflags(write=False)
+        self.n_states, self.n_actions = int(S), int(A)
+        self.P = P
+        self.is_sparse = True
+        self._P_flat = P
+
+    def _reduce_reward(self, R):
+        S, A = self.n_states, self.n_actions
+        if sp.issparse(R):
+            if not self.is_sparse:
+                raise TypeError("R may be scipy.sparse only when P is sparse; pass a dense (S, A, S) array")
+            if R.shape != (S * A, S):
+                raise ValueError(f"sparse R must have shape ({S * A}, {S}) like sparse P, got {R.shape}")
+            R = sp.csr_matrix(R, dtype=np.float64)
+            if not np.all(np.isfinite(R.data)):
+                raise ValueError("R must be finite, got a non-finite entry in sparse R")
+            r = np.asarray(self._P_flat.multiply(R).sum(axis=1)).ravel()
+            return r.reshape(S, A)
+        R = _v.as_float_array(R, "R")
+        if np.iscomplexobj(R):
+            raise TypeError(f"R must be real, got dtype {R.dtype}")
+        if R.shape == (S,):
+            _v.check_finite(R, "R")
+            return np.repeat(R[:, None], A, axis=1)
+        if R.shape == (S, A):
+            _v.check_finite(R, "R")
+            return R.copy()
+        if R.shape == (S, A, S):
+            _v.check_finite(R, "R")
+            if self.is_sparse:
+                # Only the entries on the sparsity pattern of P matter.
+                flat = R.reshape(S * A, S)
+                P = self._P_flat
+                rows = np.repeat(np.arange(S * A), np.diff(P.indptr))
+                vals = P.data * flat[rows, P.indices]
+                return np.bincount(rows, weights=vals, minlength=S * A).reshape(S, A)
+            return np.einsum("sat,sat->sa", self.P, R)
+        raise ValueError(
+            f"R must have shape ({S},), ({S}, {A}) or ({S}, {A}, {S}) for an MDP with "
+            f"{S} states and {A} actions, got {R.shape}"
+        )
+
+    # -------------------------------------------------------------- primitives
+    @property
+    def shape(self):
+        """``(n_states, n_actions)``."""
+        return (self.n_states, self.n_actions)
+
+    @property
+    def nnz(self):
+        """Number of stored transition probabilities (S*A*S when dense)."""
+        return int(self._P_flat.nnz) if self.is_sparse else int(self._P_flat.size)
+
+    def expected_next(self, V):
+        r"""Expected next-state value, :math:`(PV)(s, a) = \sum_{s'} P(s'|s,a) V(s')`.
+
+        ``V`` has shape (S,) or (S, K); the result has shape (S, A) or (S, A, K).
+        """
+        V = np.asarray(V)
+        out = self._P_flat @ V
+        return np.asarray(out).reshape((self.n_states, self.n_actions) + V.shape[1:])
+
+    def push_forward(self, x):
+        r"""State distribution after one step from state-action weights ``x``.
+
+        :math:`(xP)(s') = \sum_{s,a} x(s, a) P(s'|s, a)`, with ``x`` of shape (S, A);
+        returns shape (S,).
+        """
+        x = np.asarray(x).reshape(self.n_states * self.n_actions)
+        return np.asarray(self._P_flat.T @ x).ravel()
+
+    def transition_matrix(self, pi):
+        r"""The state-to-state transition matrix under a stationary policy.
+
+        :math:`P_\pi[s, s'] = \sum_a \pi(a|s) P(s'|s, a)`. Dense (S, S) ndarray for a
+        dense MDP, ``scipy.sparse.csr_matrix`` for a sparse one.
+
+        Parameters
+        ----------
+        pi : array_like, shape (S, A)
+        """
+        pi = _v.check_policy(pi, self)
+        return self._transition_matrix(pi)
+
+    def _transition_matrix(self, pi):
+        S, A = self.n_states, self.n_actions
+        if self.is_sparse:
+            weights = sp.csr_matrix(
+                (pi.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A)
+            )
+            return (weights @ self._P_flat).tocsr()
+        return np.einsum("sa,sat->st", pi, self.P)
+
+    def reward_vector(self, pi):
+        r"""Expected reward under a stationary policy, :math:`r_\pi(s) = \sum_a \pi(a|s) r(s,a)`."""
+        pi = _v.check_policy(pi, self)
+        return np.einsum("sa,sa->s", pi, self.R)
+
+    def with_(self, *, R=None, gamma=None, mu=None):
+        """A copy with some of ``R``, ``gamma`` or ``mu`` replaced (transitions shared)."""
+        new = object.__new__(TabularMDP)
+        new.__dict__.update(self.__dict__)
+        if gamma is not None:
+            new.gamma = _v.check_gamma(gamma)
+        if R is not None:
+            new.R = _readonly(new._reduce_reward(R))
+        if mu is not None:
+            new.mu = _readonly(_v.check_distribution(mu, "mu", self.n_states))
+        return new
+
+    def todense(self):
+        """The transitions as a dense (S, A, S) array (a new array; use only on small MDPs)."""
+        if self.is_sparse:
+            return self._P_flat.toarray().reshape(self.n_states, self.n_actions, self.n_states)
+        return np.array(self.P)
+
+    def __repr__(self):
+        kind = f"sparse, nnz={self.nnz}" if self.is_sparse else "dense"
+        return (
+            f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"gamma={self.gamma:g}, {kind})"
+        )
