@@ -32,6 +32,12 @@ __all__ = [
 ROW_SUM_TOL = 1e-8
 
 
+def _show(x):
+    """repr of a value as a plain Python scalar, so messages read ``nan``, not ``np.float64(nan)``
+    (numpy 2 changed the repr of its scalars; messages must not depend on the numpy version)."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
+
+
 def as_float_array(x, name, *, ndim=None):
     """Return ``x`` as a float64 ndarray, or raise ``TypeError`` naming ``name``.
 
@@ -72,7 +78,7 @@ def check_finite(arr, name):
     bad = ~np.isfinite(arr)
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must be finite, got {arr[idx]!r} at index {idx}")
+        raise ValueError(f"{name} must be finite, got {_show(arr[idx])} at index {idx}")
     return arr
 
 
@@ -81,17 +87,20 @@ def check_nonnegative(arr, name):
     neg = np.real(arr) < 0
     if np.any(neg):
         idx = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise ValueError(f"{name} must be non-negative, got {arr[idx]!r} at index {idx}")
+        raise ValueError(f"{name} must be non-negative, got {_show(arr[idx])} at index {idx}")
     return arr
 
 
 def check_int(value, name, *, min_value=None, max_value=None):
     """Return ``value`` as a Python int; ``TypeError`` if not integral, ``ValueError`` if out of range."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+    if isinstance(value, (bool, np.bool_)):
+        # bool is an Integral (operator.index(True) == 1): reject it explicitly.
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_show(value)}")
+    if not isinstance(value, (numbers.Integral, np.integer)):
         try:
             value = operator.index(value)
         except TypeError:
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_show(value)}") from None
     value = int(value)
     if min_value is not None and value < min_value:
         raise ValueError(f"{name} == {value}, must be >= {min_value}")
@@ -103,7 +112,7 @@ def check_int(value, name, *, min_value=None, max_value=None):
 def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
     """Return ``value`` as a finite Python float within ``[low, high]`` (open ends optional)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {_show(value)}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
@@ -146,7 +155,7 @@ def _normalise_rows(arr, name, index_names, *, tol=ROW_SUM_TOL):
         where = ", ".join(str(i) for i in idx)
         label = f"{name}[{where}, :]" if idx else name
         raise ValueError(
-            f"{label} sums to {sums[idx]!r}; each {index_names} row must sum to 1 (tolerance {tol:g})"
+            f"{label} sums to {_show(sums[idx])}; each {index_names} row must sum to 1 (tolerance {tol:g})"
         )
     return arr / sums[..., None]
 

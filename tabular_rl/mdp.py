@@ -127,13 +127,13 @@ class TabularMDP:
             k = int(np.flatnonzero(~np.isfinite(P.data))[0])
             row = int(np.searchsorted(P.indptr, k, side="right") - 1)
             raise ValueError(
-                f"P must be finite, got {P.data[k]!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
+                f"P must be finite, got {P.data[k].item()!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
             )
         if np.any(P.data < 0):
             k = int(np.flatnonzero(P.data < 0)[0])
             row = int(np.searchsorted(P.indptr, k, side="right") - 1)
             raise ValueError(
-                f"P must be non-negative, got {P.data[k]!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
+                f"P must be non-negative, got {P.data[k].item()!r} at P[{row // A}, {row % A}, {P.indices[k]}] (row {row})"
             )
         P.eliminate_zeros()
         sums = np.asarray(P.sum(axis=1)).ravel()
@@ -141,7 +141,7 @@ class TabularMDP:
         if np.any(bad):
             row = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"P[{row // A}, {row % A}, :] (sparse row {row}) sums to {sums[row]!r}; "
+                f"P[{row // A}, {row % A}, :] (sparse row {row}) sums to {sums[row].item()!r}; "
                 f"each transition row must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
             )
         P.data /= np.repeat(sums, np.diff(P.indptr))
