@@ -6,12 +6,33 @@ state-action features of shape (S, A, K). Discounted feature expectations are
 :math:`[0, 1/(1-\gamma)]^K` for features in [0, 1].
 """
 
+import dataclasses
+import warnings
+
 import numpy as np
+from scipy.optimize import nnls
 
+from . import _kernels
 from . import _validation as _v
+from .control import policy_iteration
 from .evaluation import discounted_visitation
+from .sampling import Trajectories
 
-__all__ = ["check_features", "feature_expectations"]
+__all__ = [
+    "ApprenticeshipResult",
+    "ClosestMixture",
+    "check_features",
+    "closest_mixture",
+    "empirical_feature_expectations",
+    "feature_expectations",
+    "finite_horizon_feature_expectations",
+    "hoelder_value_gap_bound",
+    "max_margin_method",
+    "mixture_feature_expectations",
+    "occupancy_mixture_policy",
+    "projection_method",
+    "trajectory_feature_counts",
+]
 
 
 def check_features(phi, mdp, name="phi"):
@@ -65,3 +86,732 @@ def feature_expectations(mdp, pi, features):
     phi = check_features(features, mdp, "features")
     d = discounted_visitation(mdp, pi)
     return np.einsum("s,sa,sak->k", d, pi, phi) / (1.0 - mdp.gamma)
+
+
+# --------------------------------------------------------------------------- finite horizon, empirical
+
+
+def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, p0=None):
+    r"""Finite-horizon discounted feature expectations, any gamma in [0, 1].
+
+    .. math:: \mu_H(\pi) = E\Big[\sum_{t=0}^{H-1}\gamma^t\phi(s_t,a_t)\Big]
+              = \sum_{t=0}^{H-1}\gamma^t\sum_{s,a} d_t(s)\,\pi_t(a|s)\,\phi(s,a)
+
+    over the H decision steps t = 0..H-1 (the state :math:`s_H` reached after the
+    last action is not counted), with :math:`d_0 = p_0` and
+    :math:`d_{t+1} = d_t P_{\pi_t}` (undiscounted state distributions; the
+    discount is the explicit :math:`\gamma^t`, with :math:`0^0 = 1`). It is the
+    expectation of :func:`empirical_feature_expectations` for episodes of length H.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Its ``gamma`` is used; ``gamma == 1`` gives undiscounted feature counts.
+    pi : array_like, shape (S, A) or (horizon, S, A)
+        Stationary or time-varying policy.
+    features : array_like, shape (S, K) or (S, A, K)
+    horizon : int >= 0
+    p0 : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+
+    References
+    ----------
+    Abbeel, P. and Ng, A. Y. (2004). Apprenticeship learning via inverse
+    reinforcement learning. ICML. Eq. (2), truncated at H steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import finite_horizon_feature_expectations
+    >>> mdp = TabularMDP(np.ones((1, 1, 1)), R=[0.0], gamma=0.5)
+    >>> finite_horizon_feature_expectations(mdp, [[1.0]], [[1.0]], horizon=3)   # 1 + 0.5 + 0.25
+    array([1.75])
+    """
+    horizon = _v.check_int(horizon, "horizon", min_value=0)
+    pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
+    phi = check_features(features, mdp, "features")
+    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    if horizon == 0:
+        return np.zeros(phi.shape[-1])
+    d, _ = _kernels.forward_distributions(mdp, pi, horizon, p0)
+    discount = mdp.gamma ** np.arange(horizon)
+    pi_t = np.broadcast_to(pi, (horizon,) + mdp.shape)
+    return np.einsum("t,ts,tsa,sak->k", discount, d, pi_t, phi)
+
+
+def _check_trajectories(trajectories, mdp, name="trajectories"):
+    if not isinstance(trajectories, Trajectories):
+        raise TypeError(f"{name} must be a tabular_rl.Trajectories, got {type(trajectories).__name__}")
+    return trajectories.check_against(mdp, name)
+
+
+def trajectory_feature_counts(mdp, trajectories, features, *, gamma=None):
+    r"""Per-episode discounted feature counts, shape (N, K).
+
+    .. math:: \hat\mu(\tau_n) = \sum_{t=0}^{H-1}\gamma^t\phi(s^n_t, a^n_t)
+
+    over the H recorded decision steps (the final state :math:`s_H` is not counted).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Gives S, A and the default ``gamma``.
+    trajectories : Trajectories
+    features : array_like, shape (S, K) or (S, A, K)
+    gamma : float in [0, 1], optional
+        Default ``mdp.gamma``; pass 1.0 for undiscounted counts (MaxEnt IRL's).
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, Trajectories
+    >>> from tabular_rl.features import trajectory_feature_counts
+    >>> mdp = TabularMDP(np.full((2, 1, 2), 0.5), R=[0.0, 0.0], gamma=0.5)
+    >>> tr = Trajectories(states=[[0, 1, 1], [1, 1, 0]], actions=[[0, 0], [0, 0]], rewards=np.zeros((2, 2)))
+    >>> trajectory_feature_counts(mdp, tr, np.eye(2))      # phi(s) = one-hot(s)
+    array([[1. , 0.5],
+           [0. , 1.5]])
+    """
+    _check_trajectories(trajectories, mdp)
+    phi = check_features(features, mdp, "features")
+    gamma = mdp.gamma if gamma is None else _v.check_gamma(gamma)
+    H = trajectories.horizon
+    discount = gamma ** np.arange(H)
+    per_step = phi[trajectories.states[:, :H], trajectories.actions]  # (N, H, K)
+    return np.einsum("t,ntk->nk", discount, per_step)
+
+
+def empirical_feature_expectations(mdp, trajectories, features, *, gamma=None):
+    r"""Empirical discounted feature expectations: the mean over episodes of their feature counts.
+
+    .. math:: \hat\mu = \frac1N\sum_{n=1}^N\sum_{t=0}^{H-1}\gamma^t\phi(s^n_t, a^n_t)
+
+    An unbiased estimate of :func:`finite_horizon_feature_expectations` for the
+    policy that generated the episodes (and of :func:`feature_expectations` up
+    to the truncation :math:`\gamma^H/(1-\gamma)\max|\phi|`).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    trajectories : Trajectories
+        N >= 1 episodes of H steps.
+    features : array_like, shape (S, K) or (S, A, K)
+    gamma : float in [0, 1], optional
+        Default ``mdp.gamma``.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+
+    References
+    ----------
+    Abbeel, P. and Ng, A. Y. (2004). ICML, Section 3 (the estimate of the
+    expert's :math:`\mu_E` from m trajectories).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, Trajectories
+    >>> from tabular_rl.features import empirical_feature_expectations
+    >>> mdp = TabularMDP(np.full((2, 1, 2), 0.5), R=[0.0, 0.0], gamma=0.5)
+    >>> tr = Trajectories(states=[[0, 1, 1], [1, 1, 0]], actions=[[0, 0], [0, 0]], rewards=np.zeros((2, 2)))
+    >>> empirical_feature_expectations(mdp, tr, np.eye(2))
+    array([0.5, 1. ])
+    """
+    return trajectory_feature_counts(mdp, trajectories, features, gamma=gamma).mean(axis=0)
+
+
+# --------------------------------------------------------------------------- mixtures
+
+
+def _check_policy_stack(policies, mdp, name="policies"):
+    arr = _v.as_float_array(policies, name)
+    S, A = mdp.shape
+    if arr.ndim != 3 or arr.shape[1:] != (S, A) or arr.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (n, {S}, {A}) with n >= 1 (a stack of policies), got {arr.shape}")
+    return np.stack([_v.check_policy(p, mdp, f"{name}[{i}]") for i, p in enumerate(arr)])
+
+
+def mixture_feature_expectations(mdp, policies, weights, features):
+    r"""Feature expectations of the trajectory-level mixture of stationary policies.
+
+    The mixture draws :math:`i\sim\lambda` **once**, at t = 0, and then follows
+    :math:`\pi_i` for the whole episode. By linearity of expectation
+
+    .. math:: \mu(\text{mix}) = \sum_i\lambda_i\,\mu(\pi_i).
+
+    This is the mixture Abbeel & Ng (2004, Section 3) return. Its stationary
+    equivalent is :func:`occupancy_mixture_policy`; the per-state average
+    :math:`\sum_i\lambda_i\pi_i(a|s)` is **not** equivalent (see there).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``.
+    policies : array_like, shape (n, S, A)
+    weights : array_like, shape (n,)
+        On the simplex.
+    features : array_like, shape (S, K) or (S, A, K)
+
+    Returns
+    -------
+    ndarray, shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import mixture_feature_expectations
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.5, mu=[1.0, 0.0])
+    >>> stay, leave = [[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]]
+    >>> mixture_feature_expectations(mdp, [stay, leave], [0.5, 0.5], np.eye(2))
+    array([1.5, 0.5])
+    """
+    pis = _check_policy_stack(policies, mdp)
+    lam = _v.check_distribution(weights, "weights", pis.shape[0])
+    _v.check_infinite_horizon(mdp, "mixture_feature_expectations")
+    phi = check_features(features, mdp, "features")
+    mus = np.stack([feature_expectations(mdp, p, phi) for p in pis])
+    return lam @ mus
+
+
+def occupancy_mixture_policy(mdp, policies, weights):
+    r"""The stationary policy whose occupancy is the mixture of the policies' occupancies.
+
+    .. math:: \pi(a|s) = \frac{\sum_i\lambda_i\rho^{\pi_i}(s,a)}{\sum_{i,a'}\lambda_i\rho^{\pi_i}(s,a')}
+
+    with :math:`\rho^{\pi_i}` the normalised occupancy (:func:`~tabular_rl.occupancy_measure`).
+    The mixed occupancy satisfies the Bellman flow equations (they are linear),
+    so it is the occupancy of this policy, which therefore realises
+    :math:`\mu(\pi) = \sum_i\lambda_i\mu(\pi_i)` for every feature map
+    (Syed, Bowling & Schapire 2008). At states no policy visits the policy is
+    uniform (any choice gives the same occupancy).
+
+    The per-state average :math:`\sum_i\lambda_i\pi_i(a|s)` is **wrong** as a
+    mixture: it weights each policy's action by :math:`\lambda_i` at every state,
+    whereas the right weight is :math:`\lambda_i d^{\pi_i}(s)/\sum_j\lambda_j d^{\pi_j}(s)`,
+    so its feature expectations differ from :math:`\sum_i\lambda_i\mu(\pi_i)`
+    (shared/MATH.md section 10; mismatches of 0.2 on small MDPs).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``; the occupancies are for ``mdp.mu``.
+    policies : array_like, shape (n, S, A)
+    weights : array_like, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (S, A)
+
+    References
+    ----------
+    Syed, U., Bowling, M. and Schapire, R. E. (2008). Apprenticeship learning
+    using linear programming. ICML (occupancy measures as the LP variables).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import occupancy_mixture_policy
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.5, mu=[1.0, 0.0])
+    >>> stay, leave = [[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]]
+    >>> occupancy_mixture_policy(mdp, [stay, leave], [0.5, 0.5])   # state 0: 2/3 stay, not 1/2
+    array([[0.66666667, 0.33333333],
+           [1.        , 0.        ]])
+    """
+    pis = _check_policy_stack(policies, mdp)
+    lam = _v.check_distribution(weights, "weights", pis.shape[0])
+    _v.check_infinite_horizon(mdp, "occupancy_mixture_policy")
+    rho = sum(l * discounted_visitation(mdp, p)[:, None] * p for l, p in zip(lam, pis) if l > 0)
+    mass = rho.sum(axis=1, keepdims=True)
+    S, A = mdp.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(mass > 0, rho / np.where(mass > 0, mass, 1.0), 1.0 / A)
+
+
+# --------------------------------------------------------------------------- the min-norm mixture
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClosestMixture:
+    r"""The convex combination of feature expectations closest to a target.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n,)
+        :math:`\lambda\in\Delta_n`, non-negative, summing to 1.
+    feature_expectations : ndarray, shape (K,)
+        :math:`\sum_i\lambda_i\mu^{(i)}`.
+    distance : float
+        :math:`\|\mu_E - \sum_i\lambda_i\mu^{(i)}\|_2`.
+    duality_gap : float
+        A certified bound on ``distance`` minus the true minimum over the simplex
+        (from the dual point :math:`w = (\mu_E - \bar\mu)/\|\mu_E-\bar\mu\|`); 0 up to round-off.
+    """
+
+    weights: np.ndarray
+    feature_expectations: np.ndarray
+    distance: float
+    duality_gap: float
+
+
+def _affine_min_norm(p):
+    """Weights (summing to 1) of the min-norm point of the affine hull of the rows of p."""
+    if p.shape[0] == 1:
+        return np.ones(1)
+    D = (p[1:] - p[0]).T
+    z, *_ = np.linalg.lstsq(D, -p[0], rcond=None)
+    return np.concatenate(([1.0 - z.sum()], z))
+
+
+def _certificate(p, lam):
+    """(x, ||x||, gap): x = p^T lam and a bound ||x|| - min_{hull} ||y|| <= gap."""
+    x = lam @ p
+    nx = float(np.linalg.norm(x))
+    if nx == 0.0:
+        return x, 0.0, 0.0
+    lower = float(np.min(p @ x)) / nx  # min_j w.p_j <= min_hull ||y|| for w = x/||x||
+    return x, nx, max(nx - lower, 0.0)
+
+
+def closest_mixture(feature_expectations, mu_expert):
+    r"""Mixture weights :math:`\lambda = \arg\min_{\lambda\in\Delta}\|\mu_E-\sum_i\lambda_i\mu^{(i)}\|_2`.
+
+    The Euclidean projection of :math:`\mu_E` onto the convex hull of the
+    :math:`\mu^{(i)}` (Abbeel & Ng 2004, Section 3, the QP after the algorithm).
+    By minimax duality its distance is also the value of the max-margin program
+
+    .. math:: \max_{\|w\|_2\le1}\min_i w^\top(\mu_E-\mu^{(i)})
+              = \min_{\lambda\in\Delta}\|\mu_E-\textstyle\sum_i\lambda_i\mu^{(i)}\|_2,
+
+    with maximiser :math:`w = (\mu_E-\bar\mu)/\|\mu_E-\bar\mu\|_2`.
+
+    Method: non-negative least squares (``scipy.optimize.nnls``, Lawson-Hanson
+    active set) on the columns :math:`\mu^{(i)}` with a heavy sum-to-one row of
+    weight :math:`10^4(1+\max|\mu|)`, which finds the support; then an exact
+    affine least-squares solve on that support (kept when its weights are
+    non-negative and it certifies better). The result carries the certified
+    ``duality_gap``: for :math:`x=\bar\mu-\mu_E` and every hull point y,
+    :math:`\|y\|\ge\min_i(\mu^{(i)}-\mu_E)^\top x/\|x\|`; a
+    ``RuntimeWarning`` is raised if that gap exceeds
+    :math:`10^{-9}(1+\max|\mu|)`.
+
+    Parameters
+    ----------
+    feature_expectations : array_like, shape (n, K)
+        The :math:`\mu^{(i)}`, one per row.
+    mu_expert : array_like, shape (K,)
+
+    Returns
+    -------
+    ClosestMixture
+
+    Examples
+    --------
+    >>> from tabular_rl.features import closest_mixture
+    >>> res = closest_mixture([[0.0, 0.0], [2.0, 0.0]], [0.5, 1.0])
+    >>> res.weights, res.distance
+    (array([0.75, 0.25]), 1.0)
+    """
+    mus = _v.as_float_array(feature_expectations, "feature_expectations", ndim=2)
+    _v.check_finite(mus, "feature_expectations")
+    n, K = mus.shape
+    if n < 1 or K < 1:
+        raise ValueError(f"feature_expectations must have shape (n, K) with n, K >= 1, got {mus.shape}")
+    mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
+                          what="(one entry per feature)")
+    _v.check_finite(mu_E, "mu_expert")
+    p = mus - mu_E
+    scale = 1.0 + float(max(np.max(np.abs(mus)), np.max(np.abs(mu_E))))
+    heavy = 1e4 * scale
+    M = np.vstack([mus.T, np.full((1, n), heavy)])
+    b = np.concatenate([mu_E, [heavy]])
+    try:
+        lam, _ = nnls(M, b, maxiter=50 * (n + K + 1))
+    except RuntimeError:  # pragma: no cover - older SciPy raise on the cap
+        lam = np.full(n, 1.0 / n)
+    lam = np.maximum(lam, 0.0)
+    lam = lam / lam.sum() if lam.sum() > 0 else np.full(n, 1.0 / n)
+    best = (lam, *_certificate(p, lam))
+    support = np.flatnonzero(lam > 0)
+    if support.size:
+        sub = _affine_min_norm(p[support])
+        if np.all(sub >= 0):
+            polished = np.zeros(n)
+            polished[support] = sub / sub.sum()
+            cand = (polished, *_certificate(p, polished))
+            if cand[3] <= best[3]:
+                best = cand
+    lam, x, dist, gap = best
+    if gap > 1e-9 * scale:
+        warnings.warn(
+            f"closest_mixture: the certified duality gap {gap:.3g} exceeds {1e-9 * scale:.3g}; the mixture "
+            "weights are approximate (near-duplicate or nearly affinely dependent feature expectations); "
+            "drop duplicate rows of feature_expectations",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return ClosestMixture(weights=lam, feature_expectations=lam @ mus, distance=dist, duality_gap=gap)
+
+
+# --------------------------------------------------------------------------- Hoelder
+
+
+def hoelder_value_gap_bound(mu, mu_expert, *, p=2.0, weight_norm=1.0):
+    r"""Bound on the value gap from a feature-expectation gap, by Hoelder's inequality.
+
+    For a reward :math:`r = w^\top\phi`, :math:`V(\pi) = w^\top\mu(\pi)`, so
+
+    .. math:: |w^\top\mu(\pi) - w^\top\mu_E| \le \|w\|_q\,\|\mu(\pi)-\mu_E\|_p,
+              \qquad \tfrac1p+\tfrac1q=1.
+
+    Returns :math:`\text{weight\_norm}\cdot\|\mu(\pi)-\mu_E\|_p`, where
+    ``weight_norm`` is (a bound on) :math:`\|w\|_q`. Abbeel & Ng use p = q = 2
+    with :math:`\|w^*\|_1\le1\Rightarrow\|w^*\|_2\le1`; the lecture's slide uses
+    p = 1 with :math:`\|w\|_\infty\le1`. Note the algorithm constrains
+    :math:`\|w\|_2\le1` while the paper's assumption is :math:`\|w^*\|_1\le1`.
+
+    Parameters
+    ----------
+    mu, mu_expert : array_like, shape (K,)
+        Feature expectations of the policy and of the expert (same convention).
+    p : float in [1, inf]
+        The norm on the feature gap; ``numpy.inf`` allowed.
+    weight_norm : float >= 0
+        :math:`\|w\|_q` with q = p/(p-1) (q = inf for p = 1, q = 1 for p = inf).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Abbeel, P. and Ng, A. Y. (2004). ICML, Section 3 (the guarantee after eq. (5)).
+
+    Examples
+    --------
+    >>> from tabular_rl.features import hoelder_value_gap_bound
+    >>> hoelder_value_gap_bound([1.0, 2.0], [1.0, 0.0], p=1, weight_norm=0.5)
+    1.0
+    """
+    mu = _v.as_float_array(mu, "mu", ndim=1)
+    mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), mu.shape, "mu_expert",
+                          what="(the shape of mu)")
+    _v.check_finite(mu, "mu")
+    _v.check_finite(mu_E, "mu_expert")
+    if not (isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)) or not p >= 1:
+        raise ValueError(f"p must be a real number in [1, inf], got {p!r}")
+    weight_norm = _v.check_real(weight_norm, "weight_norm", low=0.0)
+    return float(weight_norm * np.linalg.norm(mu - mu_E, ord=float(p)))
+
+
+# --------------------------------------------------------------------------- apprenticeship learning
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ApprenticeshipResult:
+    r"""Result of :func:`projection_method` or :func:`max_margin_method` (Abbeel & Ng 2004).
+
+    With n = ``n_iterations`` (the number of margins computed), policies are
+    indexed j = 0..m-1 (m = n or n+1: a policy is solved after every margin above
+    ``epsilon``) and margins i = 1..n, stored at index i-1.
+
+    Attributes
+    ----------
+    method : str
+        ``"projection"`` or ``"max_margin"``.
+    policies : ndarray, shape (m, S, A)
+        :math:`\pi^{(0)}` (the initial policy) and the exact optimal policies
+        :math:`\pi^{(i)}` for the rewards :math:`w^{(i)\top}\phi`.
+    feature_expectations : ndarray, shape (m, K)
+        :math:`\mu^{(j)} = \mu(\pi^{(j)})`, exact.
+    weights : ndarray, shape (n, K)
+        :math:`w^{(i)}`. Projection: :math:`\mu_E-\bar\mu^{(i-1)}` (norm ``t``);
+        max-margin: the unit-norm maximiser (zero when t = 0).
+    margins : ndarray, shape (n,)
+        :math:`t^{(i)}`, non-increasing for both methods with exact solves.
+    projection_coefficients : ndarray, shape (n-1,) or None
+        Projection method: the line coefficient of each update of :math:`\bar\mu`
+        (in [0, 1] with exact solves and an achievable :math:`\mu_E`); None for max-margin.
+    mu_bar : ndarray, shape (n, K) or None
+        Projection method: :math:`\bar\mu^{(i-1)}`, i = 1..n; None for max-margin.
+    mu_bar_weights : ndarray, shape (n, m) or None
+        Projection method: the convex weights with :math:`\bar\mu^{(i-1)} = \sum_j c_j\mu^{(j)}`.
+    mixture_weights : ndarray, shape (m,)
+        :math:`\lambda = \arg\min_{\lambda\in\Delta}\|\mu_E-\sum_j\lambda_j\mu^{(j)}\|_2`
+        (:func:`closest_mixture`).
+    mixture_feature_expectations : ndarray, shape (K,)
+        :math:`\sum_j\lambda_j\mu^{(j)}`: realised by the trajectory-level mixture
+        or by ``mixture_policy``.
+    mixture_policy : ndarray, shape (S, A)
+        :func:`occupancy_mixture_policy` of the policies with ``mixture_weights``.
+    n_iterations : int
+    converged : bool
+        Whether the last margin is <= ``epsilon``.
+    """
+
+    method: str
+    policies: np.ndarray
+    feature_expectations: np.ndarray
+    weights: np.ndarray
+    margins: np.ndarray
+    projection_coefficients: object
+    mu_bar: object
+    mu_bar_weights: object
+    mixture_weights: np.ndarray
+    mixture_feature_expectations: np.ndarray
+    mixture_policy: np.ndarray
+    n_iterations: int
+    converged: bool
+
+
+def _apprenticeship_inputs(mdp, features, mu_expert, epsilon, max_iter, pi0, what):
+    _v.check_infinite_horizon(mdp, what)
+    phi = check_features(features, mdp, "features")
+    K = phi.shape[-1]
+    mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
+                          what="(one entry per feature)")
+    _v.check_finite(mu_E, "mu_expert")
+    epsilon = _v.check_real(epsilon, "epsilon", low=0.0)
+    max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
+    pi0 = np.full(mdp.shape, 1.0 / mdp.n_actions) if pi0 is None else _v.check_policy(pi0, mdp, "pi0")
+    return phi, mu_E, epsilon, max_iter, pi0
+
+
+def _best_response(mdp, phi, w):
+    """Exact optimal policy for the reward w.phi (policy iteration) and its feature expectations."""
+    res = policy_iteration(mdp.with_(R=phi @ w))
+    return res.policy, feature_expectations(mdp, res.policy, phi)
+
+
+def _finish(method, mdp, pis, mus, ws, ts, coefs, bars, bar_w, converged, max_iter, epsilon, mu_E, stuck):
+    mus = np.array(mus)
+    if not converged:
+        if stuck:
+            msg = (f"{method}: no policy improves on the current mixture along w, so mu_expert is at distance "
+                   f"{ts[-1]:.3g} from the set of achievable feature expectations, above epsilon={epsilon:g}; "
+                   "raise epsilon (mu_expert cannot be matched more closely)")
+        else:
+            msg = (f"{method}: stopped after max_iter={max_iter} iterations with margin t={ts[-1]:.3g} "
+                   f"above epsilon={epsilon:g}; increase max_iter or epsilon")
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    mix = closest_mixture(mus, mu_E)
+    policy = occupancy_mixture_policy(mdp, np.array(pis), mix.weights)
+    m = len(pis)
+    if bar_w is not None:
+        bar_w = np.array([np.pad(c, (0, m - len(c))) for c in bar_w])
+    return ApprenticeshipResult(
+        method=method,
+        policies=np.array(pis),
+        feature_expectations=mus,
+        weights=np.array(ws),
+        margins=np.array(ts),
+        projection_coefficients=None if coefs is None else np.array(coefs),
+        mu_bar=None if bars is None else np.array(bars),
+        mu_bar_weights=bar_w,
+        mixture_weights=mix.weights,
+        mixture_feature_expectations=mix.feature_expectations,
+        mixture_policy=policy,
+        n_iterations=len(ts),
+        converged=converged,
+    )
+
+
+def projection_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, pi0=None):
+    r"""Apprenticeship learning by the projection method (Abbeel & Ng 2004, Section 3.1).
+
+    Starting from :math:`\mu^{(0)}=\mu(\pi^{(0)})`, :math:`\bar\mu^{(0)}=\mu^{(0)}`,
+    :math:`w^{(1)}=\mu_E-\mu^{(0)}`; for i >= 2
+
+    .. math::
+        \bar\mu^{(i-1)} = \bar\mu^{(i-2)} + \lambda_{i-1}\,(\mu^{(i-1)}-\bar\mu^{(i-2)}),\qquad
+        \lambda_{i-1} = \frac{(\mu^{(i-1)}-\bar\mu^{(i-2)})^\top(\mu_E-\bar\mu^{(i-2)})}
+                             {\|\mu^{(i-1)}-\bar\mu^{(i-2)}\|_2^2},
+
+        w^{(i)} = \mu_E-\bar\mu^{(i-1)},\qquad t^{(i)} = \|\mu_E-\bar\mu^{(i-1)}\|_2,
+
+    the orthogonal projection of :math:`\mu_E` onto the **line** through
+    :math:`\bar\mu^{(i-2)}` and :math:`\mu^{(i-1)}`. Stop when :math:`t^{(i)}\le\epsilon`;
+    otherwise :math:`\pi^{(i)}` is the exact optimal policy for the reward
+    :math:`w^{(i)\top}\phi` (:func:`~tabular_rl.policy_iteration`) and
+    :math:`\mu^{(i)}=\mu(\pi^{(i)})` (:func:`feature_expectations`, unnormalised).
+
+    With exact solves and an achievable :math:`\mu_E`, :math:`\lambda\in[0,1]`, so
+    :math:`\bar\mu` stays in the convex hull, t is non-increasing, and (derived in
+    shared/MATH.md section 10, not the paper's constant) :math:`t^{(n)}\le D/\sqrt n`
+    with D the diameter of the feasible set (:math:`\sqrt K/(1-\gamma)` for
+    features in [0, 1]). The coefficient is not clipped (the paper does not clip).
+
+    If the best response does not improve along :math:`w^{(i)}`
+    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu^{(i-1)})\le0`), :math:`\bar\mu^{(i-1)}` is
+    the projection of :math:`\mu_E` onto the achievable set: the method stops
+    with a ``RuntimeWarning`` (``mu_expert`` cannot be matched within epsilon).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``; its reward is ignored.
+    features : array_like, shape (S, K) or (S, A, K)
+    mu_expert : array_like, shape (K,)
+        The expert's (unnormalised, discounted) feature expectations.
+    epsilon : float >= 0
+        Stop at :math:`t^{(i)}\le\epsilon`.
+    max_iter : int >= 1
+        Cap on the number of margins; a ``RuntimeWarning`` names it if reached.
+    pi0 : array_like, shape (S, A), optional
+        :math:`\pi^{(0)}`; default uniform (the paper picks it at random).
+
+    Returns
+    -------
+    ApprenticeshipResult
+
+    References
+    ----------
+    Abbeel, P. and Ng, A. Y. (2004). Apprenticeship learning via inverse
+    reinforcement learning. ICML. Section 3.1 (projection method), Theorem 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import feature_expectations, projection_method
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.5, mu=[1.0, 0.0])
+    >>> mu_E = feature_expectations(mdp, [[0.0, 1.0], [0.0, 1.0]], np.eye(2))   # expert: go to 1
+    >>> res = projection_method(mdp, np.eye(2), mu_E, epsilon=1e-9)
+    >>> res.converged, res.margins.round(6)
+    (True, array([0.707107, 0.      ]))
+    >>> res.mixture_feature_expectations
+    array([1., 1.])
+    """
+    phi, mu_E, epsilon, max_iter, pi0 = _apprenticeship_inputs(
+        mdp, features, mu_expert, epsilon, max_iter, pi0, "projection_method")
+    pis = [pi0]
+    mus = [feature_expectations(mdp, pi0, phi)]
+    bar = mus[0].copy()
+    bar_c = np.ones(1)
+    scale = float(np.max(np.abs(phi))) / (1.0 - mdp.gamma) + float(np.max(np.abs(mu_E)))
+    ws, ts, coefs, bars, bar_ws = [], [], [], [], []
+    converged = stuck = False
+    for i in range(1, max_iter + 1):
+        if i >= 2:
+            step = mus[i - 1] - bar
+            denom = float(step @ step)
+            gain = float(step @ (mu_E - bar))
+            if denom == 0.0 or gain <= 1e-12 * (1.0 + scale) * ts[-1]:
+                stuck = True
+                break
+            lam = gain / denom
+            bar = bar + lam * step
+            bar_c = np.concatenate([(1.0 - lam) * bar_c, [lam]])
+            coefs.append(lam)
+        w = mu_E - bar
+        t = float(np.linalg.norm(w))
+        ws.append(w)
+        ts.append(t)
+        bars.append(bar.copy())
+        bar_ws.append(bar_c.copy())
+        if t <= epsilon:
+            converged = True
+            break
+        if i == max_iter:
+            break
+        pi, mu = _best_response(mdp, phi, w)
+        pis.append(pi)
+        mus.append(mu)
+    return _finish("projection_method", mdp, pis, mus, ws, ts, coefs, bars, bar_ws, converged,
+                   max_iter, epsilon, mu_E, stuck)
+
+
+def max_margin_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, pi0=None):
+    r"""Apprenticeship learning by the max-margin method (Abbeel & Ng 2004, Section 3).
+
+    .. math:: t^{(i)} = \max_{\|w\|_2\le1}\min_{j<i} w^\top(\mu_E-\mu^{(j)}),
+
+    solved exactly as a min-norm point: by minimax duality
+    :math:`t^{(i)} = \min_{\lambda\in\Delta}\|\mu_E-\sum_{j<i}\lambda_j\mu^{(j)}\|_2`, the
+    distance from :math:`\mu_E` to the convex hull of the :math:`\mu^{(j)}`
+    (:func:`closest_mixture`), with maximiser
+    :math:`w^{(i)} = (\mu_E-\bar\mu)/t^{(i)}`, :math:`\bar\mu` the projection (w = 0 when
+    t = 0). Stop when :math:`t^{(i)}\le\epsilon`; otherwise :math:`\pi^{(i)}` is the
+    exact optimal policy for :math:`w^{(i)\top}\phi` and :math:`\mu^{(i)}=\mu(\pi^{(i)})`.
+    t is non-increasing because the hull only grows. The paper's program
+    constrains :math:`\|w\|_2\le1` (its assumption is :math:`\|w^*\|_1\le1`).
+
+    If the best response does not improve along :math:`w^{(i)}`
+    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu)\le0`), :math:`\bar\mu` is the projection of
+    :math:`\mu_E` onto the achievable set: the method stops with a ``RuntimeWarning``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``; its reward is ignored.
+    features : array_like, shape (S, K) or (S, A, K)
+    mu_expert : array_like, shape (K,)
+    epsilon : float >= 0
+    max_iter : int >= 1
+        Cap on the number of margins; a ``RuntimeWarning`` names it if reached.
+    pi0 : array_like, shape (S, A), optional
+        Default uniform.
+
+    Returns
+    -------
+    ApprenticeshipResult
+        ``projection_coefficients``, ``mu_bar`` and ``mu_bar_weights`` are None.
+
+    References
+    ----------
+    Abbeel, P. and Ng, A. Y. (2004). ICML. Section 3, eqs. (10)-(12) (the max-margin step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import feature_expectations, max_margin_method
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.5, mu=[1.0, 0.0])
+    >>> mu_E = feature_expectations(mdp, [[0.0, 1.0], [0.0, 1.0]], np.eye(2))
+    >>> res = max_margin_method(mdp, np.eye(2), mu_E, epsilon=1e-9)
+    >>> res.converged, res.n_iterations, res.mixture_weights
+    (True, 2, array([0., 1.]))
+    """
+    phi, mu_E, epsilon, max_iter, pi0 = _apprenticeship_inputs(
+        mdp, features, mu_expert, epsilon, max_iter, pi0, "max_margin_method")
+    pis = [pi0]
+    mus = [feature_expectations(mdp, pi0, phi)]
+    ws, ts = [], []
+    converged = stuck = False
+    bar = None
+    scale = float(np.max(np.abs(phi))) / (1.0 - mdp.gamma) + float(np.max(np.abs(mu_E)))
+    for i in range(1, max_iter + 1):
+        if i >= 2 and float(ws[-1] @ (mus[-1] - bar)) <= 1e-12 * (1.0 + scale):
+            stuck = True
+            break
+        mix = closest_mixture(np.array(mus), mu_E)
+        bar = mix.feature_expectations
+        t = mix.distance
+        w = (mu_E - bar) / t if t > 0 else np.zeros_like(mu_E)
+        ws.append(w)
+        ts.append(t)
+        if t <= epsilon:
+            converged = True
+            break
+        if i == max_iter:
+            break
+        pi, mu = _best_response(mdp, phi, w)
+        pis.append(pi)
+        mus.append(mu)
+    return _finish("max_margin_method", mdp, pis, mus, ws, ts, None, None, None, converged,
+                   max_iter, epsilon, mu_E, stuck)
