@@ -159,7 +159,11 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     tol = _v.check_real(tol, "tol", low=0.0, low_open=True)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     gamma = mdp.gamma
-    V = np.zeros(mdp.n_states) if V0 is None else _v.check_shape(_v.as_float_array(V0, "V0"), (mdp.n_states,), "V0").copy()
+    if V0 is None:
+        V = np.zeros(mdp.n_states)
+    else:
+        # A NaN in V0 would make every delta NaN and run silently to max_iter.
+        V = _v.check_finite(_v.check_shape(_v.as_float_array(V0, "V0"), (mdp.n_states,), "V0"), "V0").copy()
     threshold = tol * (1.0 - gamma) / (2.0 * gamma) if gamma > 0 else np.inf
     converged = False
     delta = np.inf
