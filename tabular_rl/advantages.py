@@ -209,7 +209,7 @@ def gae(rewards, values, gamma, lambda_, *, terminated=None):
     delta = _td_errors(rewards, values, gamma, mask)
     decay = gamma * lambda_ * (~mask)
     adv = np.empty_like(delta)
-    running = np.zeros_like(delta[..., 0])
+    running = np.zeros(delta.shape[:-1], dtype=delta.dtype)
     for t in range(delta.shape[-1] - 1, -1, -1):
         running = delta[..., t] + decay[..., t] * running
         adv[..., t] = running
