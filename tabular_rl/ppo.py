@@ -814,3 +814,242 @@ def ppo_kl_exact(mdp, theta0, *, n_iterations=20, n_epochs=10, learning_rate=1.0
     pi = softmax(theta)
     J = _b._evaluate_old(mdp, pi).J
     return PPOResult(theta=theta, policy=pi, J=J, n_iterations=n_iterations, history=rec.history(J))
+
+
+# --------------------------------------------------------------------------------------------
+# sampled PPO
+
+
+def _check_trajectories(trajectories, mdp, name="trajectories"):
+    if not isinstance(trajectories, Trajectories):
+        raise TypeError(f"{name} must be a tabular_rl.Trajectories, got {type(trajectories).__name__}")
+    return trajectories.check_against(mdp, name)
+
+
+def _sample_ratios(pi_new, pi_old, s, a, name="pi_old"):
+    p_old = pi_old[s, a]
+    bad = p_old <= 0
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} gives probability 0 to the sampled action {int(a[idx])} in state {int(s[idx])} "
+            f"(sample index {idx}); the trajectories must be sampled from {name}"
+        )
+    return pi_new[s, a] / p_old
+
+
+def sampled_clipped_surrogate_objective(mdp, trajectories, pi_old, pi_new, advantages, epsilon):
+    r"""The clipped surrogate estimated from rollouts of the old policy, discount-weighted.
+
+    .. math::
+        \hat L^{CLIP} = \frac1N\sum_{i=1}^N\sum_{t=0}^{H-1}\gamma^t
+        \min\big(r_{it}\hat A_{it},\ \mathrm{clip}(r_{it}, 1-\epsilon, 1+\epsilon)\hat A_{it}\big),
+        \qquad r_{it} = \frac{\pi_{new}(a_{it}|s_{it})}{\pi_{old}(a_{it}|s_{it})}
+
+    equal to ``H * ppo_clip_objective(r, gamma**t * A_hat, epsilon)`` (the clipped term is
+    positively homogeneous in A). The :math:`\gamma^t` weights make it the sample version of the
+    discounted visitation: with episodes drawn by ``rollout(mdp, pi_old, N, H, rng=...)`` and
+    :math:`\hat A_{it} = A_{old}(s_{it}, a_{it})` it is an **unbiased** estimate of
+    ``clipped_surrogate_objective(mdp, pi_old, pi_new, epsilon, horizon=H)``, which tends to the
+    infinite-horizon objective as :math:`\gamma^H\to0`. With estimated advantages (GAE) it is
+    not unbiased even when :math:`E[\hat A|s,a] = A_{old}`, since the clip is not linear in A.
+    Most implementations drop :math:`\gamma^t` and average over all samples; that estimates the
+    objective under the undiscounted state distribution instead.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    trajectories : Trajectories
+        N episodes of H steps, sampled from ``pi_old``.
+    pi_old, pi_new : array_like, shape (S, A)
+    advantages : array_like, shape (N, H)
+        :math:`\hat A_{it}`.
+    epsilon : float in [0, 1)
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Schulman et al. (2017), eq. (7).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, Trajectories
+    >>> from tabular_rl.ppo import sampled_clipped_surrogate_objective
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
+    >>> tr = Trajectories(states=[[0, 0, 0]], actions=[[0, 1]], rewards=[[1.0, 0.0]])
+    >>> sampled_clipped_surrogate_objective(mdp, tr, [[0.5, 0.5]], [[1.0, 0.0]], [[0.5, -0.5]], 0.2)
+    0.4
+    """
+    trajectories = _check_trajectories(trajectories, mdp)
+    pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "sampled_clipped_surrogate_objective")
+    epsilon = _check_epsilon(epsilon)
+    adv = _v.as_float_array(advantages, "advantages")
+    N, H = trajectories.n_episodes, trajectories.horizon
+    _v.check_shape(adv, (N, H), "advantages", what="(one per sampled step)")
+    _v.check_finite(adv, "advantages")
+    s, a = trajectories.states[:, :-1], trajectories.actions
+    r = _sample_ratios(pi_new, pi_old, s, a)
+    disc = mdp.gamma ** np.arange(H)
+    return float(np.sum(_clip_terms(r, adv * disc, epsilon)) / N)
+
+
+def _estimated_values(mdp, trajectories):
+    r"""Certainty-equivalence (batch TD(0)) tabular values from one batch of transitions.
+
+    :math:`\hat P(s'|s) = n(s, s')/n(s)`, :math:`\hat r(s) = \sum r/n(s)`, then one exact sparse
+    LU solve of :math:`(I - \gamma\hat P)V = \hat r`; states never left in the batch get V = 0.
+    This is the fixed point of tabular TD(0) on the batch.
+    """
+    S = mdp.n_states
+    s = trajectories.states[:, :-1].ravel()
+    s2 = trajectories.states[:, 1:].ravel()
+    counts = np.bincount(s, minlength=S).astype(float)
+    inv = np.divide(1.0, counts, out=np.zeros(S), where=counts > 0)
+    r_hat = np.bincount(s, weights=trajectories.rewards.ravel(), minlength=S) * inv
+    C = sp.csr_matrix((inv[s], (s, s2)), shape=(S, S))  # duplicates are summed
+    M = (sp.identity(S, format="csc") - mdp.gamma * C).tocsc()
+    return spla.splu(M).solve(r_hat)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SampledPPOResult:
+    r"""Result of :func:`sampled_ppo_clip`.
+
+    Attributes
+    ----------
+    theta, policy : ndarray, shape (S, A)
+        Final logits and ``softmax(theta)``.
+    J : float
+        Exact objective of the final policy.
+    n_iterations : int
+    history : PPOHistory
+        The exact diagnostics of each step, as for :func:`ppo_clip_exact` (``clip_fraction``
+        uses the exact advantages).
+    sample_objective : ndarray, shape (K,)
+        :func:`sampled_clipped_surrogate_objective` at the end of each iteration's epochs.
+    sample_clip_fraction : ndarray, shape (K,)
+        Fraction of sampled steps whose clip is active (with the estimated advantages).
+    value_error : ndarray, shape (K,)
+        :math:`\max_s|\hat V(s) - V^{\pi_k}(s)|` of the values fed to GAE (0 with exact values).
+    """
+
+    theta: np.ndarray
+    policy: np.ndarray
+    J: float
+    n_iterations: int
+    history: PPOHistory
+    sample_objective: np.ndarray
+    sample_clip_fraction: np.ndarray
+    value_error: np.ndarray
+
+
+_VALUE_MODES = ("exact", "estimated")
+
+
+def sampled_ppo_clip(mdp, theta0, *, rng, n_iterations=20, n_episodes=64, horizon=50, n_epochs=10,
+                     learning_rate=1.0, epsilon=0.2, lambda_=0.95, values="exact"):
+    r"""PPO-clip from samples on a known MDP, with the exact diagnostics of :func:`ppo_clip_exact`.
+
+    Each iteration k:
+
+    1. draw N episodes of H steps from :math:`\pi_k` with ``tabular_rl.sampling.rollout``;
+    2. values for GAE: the exact :math:`V^{\pi_k}` (``values="exact"``) or the certainty-equivalence
+       tabular estimate from the batch (``values="estimated"``: empirical :math:`\hat P_\pi,\hat r_\pi`
+       and one LU solve, the fixed point of batch TD(0); unvisited states get 0);
+    3. :math:`\hat A` = ``gae(rewards, V[states], gamma, lambda_)`` (the end of each episode is a
+       truncation and bootstraps from :math:`V(s_H)`);
+    4. ``n_epochs`` full-batch gradient-ascent steps on
+       :func:`sampled_clipped_surrogate_objective` over tabular logits:
+       :math:`\partial/\partial\theta_{s,b} = \frac1N\sum_{it:\,s_{it}=s}\gamma^t\,\ell'(r_{it},\hat A_{it})\,
+       r_{it}(\mathbb 1[a_{it}=b] - \pi_\theta(b|s))`.
+
+    The update is the sample version of the exact loop's (same objective scale, same learning
+    rate meaning), so a run can be laid beside ``ppo_clip_exact`` with the same settings; with
+    many episodes the two trajectories of J agree. The exact :math:`\pi_k` evaluation (one LU per
+    iteration) serves only the diagnostics and the exact values.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``.
+    theta0 : array_like, shape (S, A)
+    rng : numpy.random.Generator
+        Required; the only source of randomness.
+    n_iterations : int >= 0
+    n_episodes : int >= 1
+    horizon : int >= 1
+    n_epochs : int >= 1
+    learning_rate : float > 0
+    epsilon : float in [0, 1)
+    lambda_ : float in [0, 1]
+    values : {"exact", "estimated"}
+
+    Returns
+    -------
+    SampledPPOResult
+
+    References
+    ----------
+    Schulman et al. (2017), Algorithm 1 and eq. (7), (11)-(12).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.ppo import sampled_ppo_clip
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[[0.0, 0.0], [1.0, 1.0]], gamma=0.9, mu=[1.0, 0.0])
+    >>> res = sampled_ppo_clip(mdp, np.zeros((2, 2)), rng=np.random.default_rng(0), n_iterations=5)
+    >>> bool(res.J > res.history.J[0])
+    True
+    """
+    from .advantages import gae  # imported here: advantages is a sibling module with its own tests
+
+    theta, n_iterations, n_epochs, learning_rate = _check_loop(
+        mdp, theta0, n_iterations, n_epochs, learning_rate, "sampled_ppo_clip")
+    _v.check_rng(rng)
+    n_episodes = _v.check_int(n_episodes, "n_episodes", min_value=1)
+    horizon = _v.check_int(horizon, "horizon", min_value=1)
+    epsilon = _check_epsilon(epsilon)
+    lambda_ = _v.check_probability(lambda_, "lambda_")
+    if values not in _VALUE_MODES:
+        raise ValueError(f"values must be one of {_VALUE_MODES}, got {values!r}")
+    gamma = mdp.gamma
+    S, A = mdp.shape
+    disc = gamma ** np.arange(horizon)
+    rec = _Recorder(epsilon)
+    sample_obj, sample_clip, value_err = [], [], []
+    for _ in range(n_iterations):
+        pi_old = softmax(theta)
+        old = _b._evaluate_old(mdp, pi_old)
+        traj = rollout(mdp, pi_old, n_episodes, horizon, rng=rng)
+        V = old.V if values == "exact" else _estimated_values(mdp, traj)
+        value_err.append(float(np.max(np.abs(V - old.V))))
+        adv_hat = gae(traj.rewards, V[traj.states], gamma, lambda_)
+        s, a = traj.states[:, :-1].ravel(), traj.actions.ravel()
+        p_old = pi_old[s, a]
+        weighted = (adv_hat * disc).ravel() / n_episodes
+        for _ in range(n_epochs):
+            pi = softmax(theta)
+            r = pi[s, a] / p_old
+            coef = np.where(_clip_active(r, weighted, epsilon), 0.0, weighted) * r
+            grad = np.zeros((S, A))
+            np.add.at(grad, (s, a), coef)
+            grad -= pi * np.bincount(s, weights=coef, minlength=S)[:, None]
+            theta = theta + learning_rate * grad
+        pi_new = softmax(theta)
+        r = pi_new[s, a] / p_old
+        sample_obj.append(float(np.sum(_clip_terms(r, weighted, epsilon))))
+        sample_clip.append(float(np.mean(_clip_active(r, weighted, epsilon))))
+        rec.step(gamma, old, pi_old, pi_new, 0.0)
+    pi = softmax(theta)
+    J = _b._evaluate_old(mdp, pi).J
+    return SampledPPOResult(
+        theta=theta, policy=pi, J=J, n_iterations=n_iterations, history=rec.history(J),
+        sample_objective=np.array(sample_obj), sample_clip_fraction=np.array(sample_clip),
+        value_error=np.array(value_err),
+    )
