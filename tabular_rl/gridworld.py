@@ -492,7 +492,7 @@ def gridworld(layout, *, slip=0.0, gamma=0.99, rewards=None, terminal="GH", step
         landing[chars == key] = _unique_cell_state(grid, target, state_of_cell, f"teleports[{key!r}]")
 
     move_reward = step_reward + np.where(bumped, bump_reward, enter[nxt])
-    moved_to = landing[nxt]
+    moved_to = np.where(bumped, nxt, landing[nxt])  # a bump stays, even in a teleport cell
     fixed_next = np.full(S, -1, dtype=np.int64)
     fixed_reward = np.zeros(S)
     is_terminal = np.isin(chars, list(terminal)) if terminal else np.zeros(S, dtype=bool)
