@@ -139,6 +139,14 @@ def _sample_categorical(probs, rng):
     return np.minimum((cdf <= u).sum(axis=1), probs.shape[1] - 1)
 
 
+def _sample_initial(p0, n, rng):
+    """n draws from one distribution (S,): the same draws as ``_sample_categorical`` on p0
+    repeated n times, without building an (n, S) cumulative sum."""
+    cdf = np.cumsum(p0)
+    u = rng.random(n) * cdf[-1]
+    return np.minimum(np.searchsorted(cdf, u, side="right"), p0.shape[0] - 1)
+
+
 def rollout(mdp, pi, n_episodes, horizon, *, rng, p0=None):
     r"""Sample episodes from an MDP under a stationary or time-varying policy.
 
@@ -179,7 +187,7 @@ def rollout(mdp, pi, n_episodes, horizon, *, rng, p0=None):
     sampler = _get_sampler(mdp)
     states = np.empty((n_episodes, horizon + 1), dtype=np.intp)
     actions = np.empty((n_episodes, horizon), dtype=np.intp)
-    states[:, 0] = _sample_categorical(np.broadcast_to(p0, (n_episodes, mdp.n_states)), rng)
+    states[:, 0] = _sample_initial(p0, n_episodes, rng)
     for t in range(horizon):
         pi_t = pi if pi.ndim == 2 else pi[t]
         s = states[:, t]

@@ -1,0 +1,284 @@
+"""Tests for tabular_rl.sampling: rollouts against exact expectations (CLT bounds),
+reproducibility, exact trajectory enumeration, Trajectories validation.
+
+Monte Carlo checks use a seeded Generator and a 5-standard-error bound, so each is
+deterministic under the CI profile and would fail by chance with probability < 1e-6.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tabular_rl import (
+    TabularMDP,
+    Trajectories,
+    discounted_returns,
+    enumerate_trajectories,
+    expected_return,
+    finite_horizon_values,
+    rollout,
+    uniform,
+)
+from tabular_rl import strategies as trs
+
+
+def twin(mdp):
+    S, A = mdp.shape
+    if mdp.is_sparse:
+        return TabularMDP(mdp.todense(), mdp.R, mdp.gamma, mu=mdp.mu)
+    return TabularMDP(sp.csr_matrix(mdp.P.reshape(S * A, S)), mdp.R, mdp.gamma, mu=mdp.mu)
+
+
+@st.composite
+def mdp_and_policy(draw, **kwargs):
+    mdp = draw(trs.mdps(**kwargs))
+    return mdp, draw(trs.policies(mdp.n_states, mdp.n_actions))
+
+
+@st.composite
+def tv_policy(draw, S, A, H):
+    return np.stack([draw(trs.policies(S, A)) for _ in range(H)]) if H else np.empty((0, S, A))
+
+
+# ------------------------------------------------------------ Monte Carlo vs exact
+
+
+@settings(max_examples=25)
+@given(mdp_and_policy(gamma=trs.gammas(max_value=0.9)), st.integers(0, 2**32 - 1))
+def test_monte_carlo_return_within_clt_bound_of_expected_return(case, seed):
+    """The mean discounted return of 4000 seeded episodes of H = 80 steps lies within 5
+    standard errors of finite_horizon_values J, and within 5 SE + g^H Rmax/(1-g) (the
+    truncation bias) of expected_return (catches rewards recorded at s_{t+1}, or gamma^t
+    applied from t = 1)."""
+    mdp, pi = case
+    N, H = 4000, 80
+    traj = rollout(mdp, pi, N, H, rng=np.random.default_rng(seed))
+    G = discounted_returns(traj, mdp.gamma)
+    se = G.std(ddof=1) / np.sqrt(N)
+    Rmax = float(np.max(np.abs(mdp.R)))
+    J_H = finite_horizon_values(mdp, pi, H).J
+    assert abs(G.mean() - J_H) <= 5 * se + 1e-12 * (1 + Rmax) * H
+    bias = mdp.gamma**H * Rmax / (1 - mdp.gamma)
+    assert abs(G.mean() - expected_return(mdp, pi)) <= 5 * se + bias + 1e-10 * (1 + Rmax) * H
+
+
+@settings(max_examples=20)
+@given(trs.mdps(max_states=4, max_actions=3), st.integers(0, 2**32 - 1), st.data())
+def test_first_step_frequencies_match_p0_pi_and_p(mdp, seed, data):
+    """Empirical frequencies of s_0, of a_0 given s_0 and of s_1 given (s_0, a_0) match p0,
+    pi and P within 5 binomial standard errors, and zero-probability events never occur
+    (catches an off-by-one in the inverse-CDF sampler, or row a*S + s read for s*A + a)."""
+    S, A = mdp.shape
+    pi = data.draw(trs.policies(S, A, deterministic=False))
+    p0 = data.draw(trs.distributions(S))
+    N = 20000
+    traj = rollout(mdp, pi, N, 1, rng=np.random.default_rng(seed), p0=p0)
+    s0, a0, s1 = traj.states[:, 0], traj.actions[:, 0], traj.states[:, 1]
+    P = mdp.todense()
+
+    def check(counts, probs, n):
+        if n == 0:
+            return
+        f = counts / n
+        assert np.all(counts[probs == 0] == 0)
+        assert np.all(np.abs(f - probs) <= 5 * np.sqrt(probs * (1 - probs) / n) + 1e-12)
+
+    check(np.bincount(s0, minlength=S), p0, N)
+    for s in range(S):
+        at_s = s0 == s
+        check(np.bincount(a0[at_s], minlength=A), pi[s], at_s.sum())
+        for a in range(A):
+            sa = at_s & (a0 == a)
+            check(np.bincount(s1[sa], minlength=S), P[s, a], sa.sum())
+
+
+@given(mdp_and_policy(), st.integers(0, 6), st.integers(0, 2**32 - 1))
+def test_rollout_is_reproducible_and_layout_independent(case, H, seed):
+    """The same seed gives identical trajectories, for the dense and the sparse layout of
+    one MDP (catches hidden global random state, or a layout-specific sampler)."""
+    mdp, pi = case
+    a = rollout(mdp, pi, 50, H, rng=np.random.default_rng(seed))
+    b = rollout(mdp, pi, 50, H, rng=np.random.default_rng(seed))
+    c = rollout(twin(mdp), pi, 50, H, rng=np.random.default_rng(seed))
+    for other in (b, c):
+        np.testing.assert_array_equal(a.states, other.states)
+        np.testing.assert_array_equal(a.actions, other.actions)
+        np.testing.assert_array_equal(a.rewards, other.rewards)
+
+
+@given(mdp_and_policy(), st.integers(0, 6), st.integers(0, 2**32 - 1))
+def test_rollout_shapes_rewards_and_support(case, H, seed):
+    """Shapes (N, H+1), (N, H), (N, H); r_t = r(s_t, a_t); every step has positive
+    probability under pi and P (catches r_t read at s_{t+1})."""
+    mdp, pi = case
+    N = 30
+    tr = rollout(mdp, pi, N, H, rng=np.random.default_rng(seed))
+    assert tr.states.shape == (N, H + 1) and tr.actions.shape == (N, H) and tr.rewards.shape == (N, H)
+    assert tr.n_episodes == N and tr.horizon == H
+    tr.check_against(mdp)
+    np.testing.assert_array_equal(tr.rewards, mdp.R[tr.states[:, :-1], tr.actions])
+    P = mdp.todense()
+    assert np.all(mdp.mu[tr.states[:, 0]] > 0)
+    assert np.all(pi[tr.states[:, :-1], tr.actions] > 0)
+    assert np.all(P[tr.states[:, :-1], tr.actions, tr.states[:, 1:]] > 0)
+
+
+@given(trs.mdps(), st.integers(1, 5), st.integers(0, 2**32 - 1), st.data())
+def test_rollout_follows_a_time_varying_policy(mdp, H, seed, data):
+    """With a deterministic (H, S, A) policy, a_t is pi_t's action at s_t for each t
+    (catches pi[0] used at every step)."""
+    S, A = mdp.shape
+    pis = np.stack([data.draw(trs.deterministic_policies(S, A)) for _ in range(H)])
+    tr = rollout(mdp, pis, 40, H, rng=np.random.default_rng(seed))
+    for t in range(H):
+        np.testing.assert_array_equal(tr.actions[:, t], np.argmax(pis[t][tr.states[:, t]], axis=1))
+
+
+@settings(max_examples=10)
+@given(mdp_and_policy(max_states=3, max_actions=2, gamma=trs.gammas(max_value=1.0)), st.integers(1, 3),
+       st.integers(0, 2**32 - 1))
+def test_time_varying_monte_carlo_matches_finite_horizon_values(case, H, seed):
+    """Rollouts of a time-varying policy agree with finite_horizon_values within 5 SE, any
+    gamma in [0, 1] (catches the time index of pi ignored by rollout or evaluation)."""
+    mdp, pi0 = case
+    S, A = mdp.shape
+    pis = np.stack([pi0, uniform(S, A), np.eye(A)[np.zeros(S, dtype=int)]])[:H]
+    tr = rollout(mdp, pis, 4000, H, rng=np.random.default_rng(seed))
+    G = discounted_returns(tr, mdp.gamma)
+    assert abs(G.mean() - finite_horizon_values(mdp, pis, H).J) <= 5 * G.std(ddof=1) / np.sqrt(4000) + 1e-12
+
+
+# ------------------------------------------------------------- exact enumeration
+
+
+@settings(max_examples=40)
+@given(trs.mdps(max_states=3, max_actions=2, gamma=trs.gammas(max_value=1.0)), st.integers(0, 4), st.booleans(),
+       st.data())
+def test_enumeration_is_an_exact_distribution_over_trajectories(mdp, H, time_varying, data):
+    """Probabilities are positive, sum to 1, each equals p0(s_0) prod pi_t(a_t|s_t)
+    P(s_{t+1}|s_t,a_t), trajectories are distinct, E[G] = finite_horizon_values J and the
+    state marginals are d_t (catches a missing branch or a probability missing pi)."""
+    S, A = mdp.shape
+    pi = data.draw(tv_policy(S, A, H)) if time_varying else data.draw(trs.policies(S, A))
+    tr, p = enumerate_trajectories(mdp, pi, H)
+    assert np.all(p > 0) and abs(p.sum() - 1) <= 1e-12
+    assert len({tuple(s) + tuple(a) for s, a in zip(tr.states, tr.actions)}) == tr.n_episodes
+    P = mdp.todense()
+    expect = mdp.mu[tr.states[:, 0]].copy()
+    for t in range(H):
+        pt = pi if pi.ndim == 2 else pi[t]
+        expect *= pt[tr.states[:, t], tr.actions[:, t]] * P[tr.states[:, t], tr.actions[:, t], tr.states[:, t + 1]]
+    np.testing.assert_allclose(p, expect, rtol=1e-12, atol=0)
+    fh = finite_horizon_values(mdp, pi, H)
+    Rmax = float(np.max(np.abs(mdp.R)))
+    assert abs(p @ discounted_returns(tr, mdp.gamma) - fh.J) <= 1e-12 * (1 + Rmax) * max(H, 1)
+    for t in range(H):
+        np.testing.assert_allclose(np.bincount(tr.states[:, t], weights=p, minlength=S), fh.d[t], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(tr.rewards, mdp.R[tr.states[:, :-1], tr.actions])
+
+
+@settings(max_examples=30)
+@given(mdp_and_policy(max_states=3, max_actions=2), st.integers(0, 3), st.data())
+def test_enumeration_p0_and_layouts(case, H, data):
+    """p0= overrides mdp.mu, and dense and sparse layouts enumerate the same trajectories
+    with the same probabilities."""
+    mdp, pi = case
+    p0 = data.draw(trs.distributions(mdp.n_states))
+    tr, p = enumerate_trajectories(mdp, pi, H, p0=p0)
+    assert set(tr.states[:, 0]) == set(np.flatnonzero(p0 > 0))
+    tr2, p2 = enumerate_trajectories(twin(mdp), pi, H, p0=p0)
+    np.testing.assert_array_equal(tr.states, tr2.states)
+    np.testing.assert_allclose(p, p2, rtol=1e-14, atol=0)
+    assert abs(p @ discounted_returns(tr, mdp.gamma) - finite_horizon_values(mdp, pi, H, mu=p0).J) <= 1e-12 * max(H, 1) * (
+        1 + np.max(np.abs(mdp.R)))
+
+
+def test_enumeration_refuses_more_than_max_trajectories():
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), R=[0.0, 1.0], gamma=0.9)
+    with pytest.raises(ValueError, match=r"would build 8 trajectories at step 1, more than max_trajectories=5"):
+        enumerate_trajectories(mdp, uniform(2, 2), 3, max_trajectories=5)
+    with pytest.raises(ValueError, match=r"max_trajectories == 0, must be >= 1"):
+        enumerate_trajectories(mdp, uniform(2, 2), 3, max_trajectories=0)
+
+
+# ------------------------------------------------------------------- Trajectories
+
+
+def test_discounted_returns_golden():
+    """G = sum_t gamma^t r_t from t = 0 (catches discounting from t = 1)."""
+    tr = Trajectories(states=[[0, 0, 0, 0], [0, 0, 0, 0]], actions=[[0, 0, 0]] * 2, rewards=[[1.0, 2.0, 4.0], [0, 0, 1.0]])
+    np.testing.assert_allclose(discounted_returns(tr, 0.5), [3.0, 0.25])
+    np.testing.assert_allclose(discounted_returns(tr, 0.0), [1.0, 0.0])
+    np.testing.assert_allclose(discounted_returns(tr, 1.0), [7.0, 1.0])
+
+
+def test_trajectories_arrays_are_read_only_copies():
+    states = np.array([[0, 1, 1]])
+    tr = Trajectories(states=states, actions=[[1, 0]], rewards=[[0.0, 1.0]])
+    states[0, 0] = 5
+    assert tr.states[0, 0] == 0
+    for arr in (tr.states, tr.actions, tr.rewards):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0, 0] = 1
+
+
+@pytest.fixture
+def mdp2():
+    return TabularMDP(np.full((2, 3, 2), 0.5), R=np.zeros((2, 3)), gamma=0.9)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda m: rollout(m, uniform(2, 3), 5, 2, rng=0), TypeError,
+         r"rng must be a numpy.random.Generator \(e.g. numpy.random.default_rng\(0\)\), got int"),
+        (lambda m: rollout(m, uniform(2, 3), 5, 2, rng=np.random.RandomState(0)), TypeError, r"rng must be a numpy.random.Generator.*got RandomState"),
+        (lambda m: rollout(m, uniform(2, 3), 0, 2, rng=np.random.default_rng(0)), ValueError, r"n_episodes == 0, must be >= 1"),
+        (lambda m: rollout(m, uniform(2, 3), 5.0, 2, rng=np.random.default_rng(0)), TypeError, r"n_episodes must be an integer, got float 5.0"),
+        (lambda m: rollout(m, uniform(2, 3), 5, -1, rng=np.random.default_rng(0)), ValueError, r"horizon == -1, must be >= 0"),
+        (lambda m: rollout(m, uniform(3, 2), 5, 2, rng=np.random.default_rng(0)), ValueError, r"pi must have shape \(2, 3\) to match the MDP, got \(3, 2\)"),
+        (lambda m: rollout(m, np.ones((3, 2, 3)) / 3, 5, 2, rng=np.random.default_rng(0)), ValueError,
+         r"pi must have shape \(2, 2, 3\) \(a time-varying policy for horizon 2\), got \(3, 2, 3\)"),
+        (lambda m: rollout(m, uniform(2, 3), 5, 2, rng=np.random.default_rng(0), p0=[0.5, 0.6]), ValueError, r"p0 sums to 1.1"),
+        (lambda m: enumerate_trajectories(m, uniform(2, 3), 2, p0=[1.0]), ValueError, r"p0 must have shape \(2,\), got \(1,\)"),
+        (lambda m: enumerate_trajectories(m, uniform(2, 3), "2"), TypeError, r"horizon must be an integer, got str '2'"),
+        (lambda m: enumerate_trajectories(m, -uniform(2, 3), 2), ValueError, r"pi must be non-negative"),
+        (lambda m: discounted_returns(Trajectories([[0, 1]], [[0]], [[1.0]]), 1.5), ValueError, r"gamma == 1.5, must be in \[0, 1\]"),
+        (lambda m: Trajectories([[0.0, 1.0]], [[0]], [[1.0]]), TypeError, r"states must be an integer array, got dtype float64"),
+        (lambda m: Trajectories([[0, 1]], [[True]], [[1.0]]), TypeError, r"actions must be an integer array, got dtype bool"),
+        (lambda m: Trajectories([[0, 1]], [[0]], [["a"]]), TypeError, r"rewards must be a numeric array, got dtype <U1"),
+        (lambda m: Trajectories([0, 1], [[0]], [[1.0]]), ValueError, r"states must have shape \(N, H\+1\) with H\+1 >= 1, got \(2,\)"),
+        (lambda m: Trajectories(np.zeros((1, 0), dtype=int), np.zeros((1, 0), dtype=int), np.zeros((1, 0))), ValueError,
+         r"states must have shape \(N, H\+1\) with H\+1 >= 1, got \(1, 0\)"),
+        (lambda m: Trajectories([[0, 1, 1]], [[0]], [[1.0]]), ValueError, r"actions must have shape \(1, 2\) \(one fewer column than states\), got \(1, 1\)"),
+        (lambda m: Trajectories([[0, 1]], [[0]], [[1.0, 2.0]]), ValueError, r"rewards must have shape \(1, 1\) \(same as actions\), got \(1, 2\)"),
+        (lambda m: Trajectories([[0, 1]], [[0]], [[np.nan]]), ValueError, r"rewards must be finite, got nan at index \(0, 0\)"),
+        (lambda m: Trajectories([[0, 2]], [[0]], [[1.0]]).check_against(m), ValueError,
+         r"trajectories.states must lie in \[0, 1\], got 2 at index \(0, 1\)"),
+        (lambda m: Trajectories([[0, -1]], [[0]], [[1.0]]).check_against(m), ValueError,
+         r"trajectories.states must lie in \[0, 1\], got -1 at index \(0, 1\)"),
+        (lambda m: Trajectories([[0, 1]], [[3]], [[1.0]]).check_against(m, name="expert"), ValueError,
+         r"expert.actions must lie in \[0, 2\], got 3 at index \(0, 0\)"),
+    ],
+)
+def test_sampling_validation_messages(mdp2, call, exc, match):
+    """Every bad argument names itself and what was found (catches a legacy RandomState or
+    an int seed silently accepted, and out-of-range indices that would wrap around)."""
+    with pytest.raises(exc, match=match):
+        call(mdp2)
+
+
+def test_large_sparse_rollout_initial_draw():
+    """Drawing s_0 for many episodes over many states needs no (N, S) array: 2000 episodes
+    on 500,000 states finish and land only on states with p0 > 0 (catches a broadcast
+    cumulative sum of p0 per episode, 8 GB here)."""
+    S = 500_000
+    P = sp.csr_matrix((np.ones(S), np.arange(S), np.arange(S + 1)), shape=(S, S))  # stay put, A = 1
+    mu = np.zeros(S)
+    mu[[7, S - 1]] = [0.25, 0.75]
+    mdp = TabularMDP(P, np.zeros(S), 0.9, mu=mu)
+    tr = rollout(mdp, np.ones((S, 1)), 2000, 1, rng=np.random.default_rng(0))
+    assert set(np.unique(tr.states[:, 0])) == {7, S - 1}
+    np.testing.assert_array_equal(tr.states[:, 1], tr.states[:, 0])
