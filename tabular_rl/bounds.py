@@ -96,10 +96,10 @@ def _tv_rows(p, q):
 
 
 def _kl_rows(p, q):
-    """KL(p || q) per row for validated rows; +inf where q = 0 < p."""
+    """KL(p || q) per row for validated rows; +inf where q = 0 < p; round-off below 0 clipped to 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - np.log(q)), 0.0)
-    return np.sum(terms, axis=-1)
+    return np.maximum(np.sum(terms, axis=-1), 0.0)
 
 
 def _scaled(coef, x):
