@@ -437,8 +437,9 @@ def _path_marginals(mdp, part, r, p0):
         log_E = (part.log_Z_action[t] - r[:, None]).ravel()[rows]
         log_next = part.log_Z[t + 1][cols]
         live = np.isfinite(log_E) & np.isfinite(log_next)
+        diff = np.where(live, log_next, 0.0) - np.where(live, log_E, 0.0)
         with np.errstate(under="ignore"):
-            w = np.where(live, probs * np.exp(np.where(live, log_next - log_E, 0.0)), 0.0)
+            w = np.where(live, probs * np.exp(diff), 0.0)
         row_sum = np.bincount(rows, weights=w, minlength=part.policy[t].size)
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.where(row_sum > 0, (d[:, None] * part.policy[t]).ravel() / row_sum, 0.0)
