@@ -383,7 +383,7 @@ def _certificate(p, lam):
     if nx == 0.0:
         return x, 0.0, 0.0
     lower = float(np.min(p @ x)) / nx  # min_j w.p_j <= min_hull ||y|| for w = x/||x||
-    return x, nx, max(nx - lower, 0.0)
+    return x, nx, min(nx, max(nx - lower, 0.0))  # and min_hull ||y|| >= 0
 
 
 def closest_mixture(feature_expectations, mu_expert):
@@ -404,7 +404,7 @@ def closest_mixture(feature_expectations, mu_expert):
     affine least-squares solve on that support (kept when its weights are
     non-negative and it certifies better). The result carries the certified
     ``duality_gap``: for :math:`x=\bar\mu-\mu_E` and every hull point y,
-    :math:`\|y\|\ge\min_i(\mu^{(i)}-\mu_E)^\top x/\|x\|`; a
+    :math:`\|y\|\ge\max(0, \min_i(\mu^{(i)}-\mu_E)^\top x/\|x\|)`; a
     ``RuntimeWarning`` is raised if that gap exceeds
     :math:`10^{-9}(1+\max|\mu|)`.
 
@@ -745,8 +745,8 @@ def max_margin_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
     distance from :math:`\mu_E` to the convex hull of the :math:`\mu^{(j)}`
     (:func:`closest_mixture`), with maximiser
     :math:`w^{(i)} = (\mu_E-\bar\mu)/t^{(i)}`, :math:`\bar\mu` the projection (w = 0 when
-    t = 0). Stop when :math:`t^{(i)}\le\epsilon`; otherwise :math:`\pi^{(i)}` is the
-    exact optimal policy for :math:`w^{(i)\top}\phi` and :math:`\mu^{(i)}=\mu(\pi^{(i)})`.
+    t is at round-off level, :math:`10^{-13}` times the feature scale). Stop when
+    :math:`t^{(i)}\le\epsilon`; otherwise :math:`\pi^{(i)}` is the exact optimal policy for :math:`w^{(i)\top}\phi` and :math:`\mu^{(i)}=\mu(\pi^{(i)})`.
     t is non-increasing because the hull only grows. The paper's program
     constrains :math:`\|w\|_2\le1` (its assumption is :math:`\|w^*\|_1\le1`).
 
@@ -802,7 +802,8 @@ def max_margin_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
         mix = closest_mixture(np.array(mus), mu_E)
         bar = mix.feature_expectations
         t = mix.distance
-        w = (mu_E - bar) / t if t > 0 else np.zeros_like(mu_E)
+        # At round-off distance the direction is noise: report w = 0 (mu_E is matched).
+        w = (mu_E - bar) / t if t > 1e-13 * (1.0 + scale) else np.zeros_like(mu_E)
         ws.append(w)
         ts.append(t)
         if t <= epsilon:
