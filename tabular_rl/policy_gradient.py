@@ -63,12 +63,18 @@ def _readonly(arr):
     return arr
 
 
+def _advantage(pi, Q):
+    """A = Q - sum_a pi Q: equal to Q - V^pi up to round-off, with sum_a pi A = 0 to round-off and exactly
+    zero advantages when A = 1 (so single-action gradients are exactly 0)."""
+    return Q - np.einsum("sa,sa->s", pi, Q)[:, None]
+
+
 def _softmax_parts(mdp, theta, what):
     """Validated logits -> (pi, V, Q, adv, d) from one factorisation."""
     _v.check_infinite_horizon(mdp, what)
     pi = softmax(theta)
     V, Q, d = _evaluate(mdp, pi)
-    return pi, V, Q, Q - V[:, None], d
+    return pi, V, Q, _advantage(pi, Q), d
 
 
 def softmax_objective(mdp, theta):
@@ -352,7 +358,7 @@ def natural_policy_gradient(mdp, theta):
     _v.check_infinite_horizon(mdp, "natural_policy_gradient")
     pi = softmax(theta)
     V, Q, _ = _evaluate(mdp, pi, visitation=False)
-    adv = Q - V[:, None]
+    adv = _advantage(pi, Q)
     return (adv - adv.mean(axis=1, keepdims=True)) / (1.0 - mdp.gamma)
 
 
@@ -512,7 +518,7 @@ def policy_gradient_ascent(mdp, *, n_iterations=100, step_size=None, theta0=None
     for k in range(n_iterations + 1):
         pi = softmax(theta)
         V, Q, d = _evaluate(mdp, pi)
-        grad = d[:, None] * pi * (Q - V[:, None]) / (1.0 - mdp.gamma)
+        grad = d[:, None] * pi * _advantage(pi, Q) / (1.0 - mdp.gamma)
         if reg > 0:
             grad = grad + (reg / S) * (1.0 / mdp.n_actions - pi)
         thetas.append(theta)
@@ -575,7 +581,7 @@ def natural_policy_gradient_ascent(mdp, *, step_size, n_iterations=100, theta0=N
     for k in range(n_iterations + 1):
         pi = softmax(theta)
         V, Q, d = _evaluate(mdp, pi)
-        adv = Q - V[:, None]
+        adv = _advantage(pi, Q)
         thetas.append(theta)
         policies.append(pi)
         Vs.append(V)
@@ -618,8 +624,9 @@ def npg_log_normalizers(mdp, theta, step_size):
     theta = _check_theta(theta, mdp)
     step_size = _v.check_real(step_size, "step_size", low=0.0, low_open=True)
     _v.check_infinite_horizon(mdp, "npg_log_normalizers")
-    V, Q, _ = _evaluate(mdp, softmax(theta), visitation=False)
-    return logsumexp(log_softmax(theta) + step_size * (Q - V[:, None]) / (1.0 - mdp.gamma), axis=1)
+    pi = softmax(theta)
+    Q = _evaluate(mdp, pi, visitation=False)[1]
+    return logsumexp(log_softmax(theta) + step_size * _advantage(pi, Q) / (1.0 - mdp.gamma), axis=1)
 
 
 # --------------------------------------------------------------------------- REINFORCE
