@@ -114,20 +114,21 @@ def _finite_soft(mdp, r, horizon, alpha):
 
 def _discounted_soft(mdp, r, alpha, tol, max_iter, V0=None, name="soft_values"):
     gamma = mdp.gamma
+    scale = max(1.0, float(np.max(np.abs(r))))  # tol is relative to the reward scale
     V = np.zeros(mdp.n_states) if V0 is None else np.array(V0, dtype=np.float64)
     converged = False
     for k in range(1, max_iter + 1):
         Q = r + gamma * mdp.expected_next(V)
         V_new, policy = _soft_backup(Q, alpha)
         residual = float(np.max(np.abs(V_new - V)))
-        if residual <= tol:
+        if residual <= tol * scale:
             converged = True
             break
         V = V_new
     else:
         warnings.warn(
             f"{name}: soft value iteration reached max_iter={max_iter} with soft Bellman residual "
-            f"{residual:.3g} above tol={tol:g}; increase max_iter or tol",
+            f"{residual:.3g} above tol * max(1, max|r|) = {tol * scale:.3g}; increase max_iter or tol",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -156,8 +157,10 @@ def soft_values(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_i
     Discounted (``horizon=None``, ``gamma < 1``): soft value iteration
     :math:`V_{k+1} = T V_k` from :math:`V_0 = 0`, a :math:`\gamma`-contraction in the
     max norm (log-sum-exp is 1-Lipschitz), stopped at the first k with soft
-    Bellman residual :math:`\|TV_k - V_k\|_\infty \le` ``tol``; then
-    :math:`\|V - V^{soft}\|_\infty\le\gamma\,\mathrm{tol}/(1-\gamma)`. Every
+    Bellman residual :math:`\|TV_k - V_k\|_\infty \le \mathrm{tol}\cdot\max(1, \|r\|_\infty)`
+    (``tol`` is relative to the reward scale, so it stays reachable at reward
+    1e6); then :math:`\|V - V^{soft}\|_\infty` is at most :math:`\gamma/(1-\gamma)` times
+    that residual. Every
     log-sum-exp is max-shifted (finite at reward 1e6).
 
     Parameters
@@ -170,7 +173,8 @@ def soft_values(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_i
     temperature : float > 0
         :math:`\alpha`.
     tol : float > 0
-        Residual target of soft value iteration (infinite horizon only).
+        Residual target of soft value iteration, relative to
+        :math:`\max(1, \|r\|_\infty)` (infinite horizon only).
     max_iter : int >= 1
         Cap on sweeps; a RuntimeWarning names it if reached.
 
