@@ -746,7 +746,8 @@ def max_margin_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
     (:func:`closest_mixture`), with maximiser
     :math:`w^{(i)} = (\mu_E-\bar\mu)/t^{(i)}`, :math:`\bar\mu` the projection (w = 0 when
     t is at round-off level, :math:`10^{-13}` times the feature scale). Stop when
-    :math:`t^{(i)}\le\epsilon`; otherwise :math:`\pi^{(i)}` is the exact optimal policy for :math:`w^{(i)\top}\phi` and :math:`\mu^{(i)}=\mu(\pi^{(i)})`.
+    :math:`t^{(i)}\le\epsilon`; otherwise :math:`\pi^{(i)}` is the exact optimal policy for
+    :math:`w^{(i)\top}\phi` and :math:`\mu^{(i)}=\mu(\pi^{(i)})`.
     t is non-increasing because the hull only grows. The paper's program
     constrains :math:`\|w\|_2\le1` (its assumption is :math:`\|w^*\|_1\le1`).
 
