@@ -123,12 +123,22 @@ def from_pymdptoolbox(P, R, gamma, mu=None):
                 f"P[{a}] must have shape (S, S) = ({S}, {S}) like P[0] (pymdptoolbox layout P[a][s, s2]), "
                 f"got {b.shape}"
             )
+        sums = np.asarray(b.sum(axis=1)).ravel()
+        bad = ~(np.abs(sums - 1.0) <= _v.ROW_SUM_TOL)
+        if np.any(bad):
+            s = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"P[{a}][{s}, :] sums to {float(sums[s])!r}; each row P[a][s, :] (pymdptoolbox layout) must sum to 1 "
+                f"(tolerance {_v.ROW_SUM_TOL:g})"
+            )
     if any_sparse:
         P_ours = _interleave(blocks, S, A)
     else:
         P_ours = np.stack(blocks, axis=1)  # (S, A, S)
 
-    R_is_seq = isinstance(R, (list, tuple)) or (isinstance(R, np.ndarray) and R.dtype == object)
+    R_is_seq = (isinstance(R, (list, tuple)) and any(sp.issparse(b) or np.ndim(b) == 2 for b in R)) or (
+        isinstance(R, np.ndarray) and R.dtype == object
+    )
     if R_is_seq or sp.issparse(R):
         R_blocks, R_sparse = _as_blocks(R, "R")
         if len(R_blocks) != A or any(b.shape != (S, S) for b in R_blocks):
