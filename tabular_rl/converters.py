@@ -334,9 +334,12 @@ def from_gymnasium(env, gamma, *, sparse=True):
     rows = np.concatenate([np.asarray(rows, dtype=np.int64), absorbing_rows])
     cols = np.concatenate([np.asarray(cols, dtype=np.int64), np.full(A, S)])
     probs = np.concatenate([np.asarray(probs, dtype=np.float64), np.ones(A)])
-    P = sp.coo_matrix((probs, (rows, cols)), shape=((S + 1) * A, S + 1)).tocsr()  # sums duplicates
-    if not sparse:
-        P = P.toarray().reshape(S + 1, A, S + 1)  # explicitly requested dense layout
+    if sparse:
+        P = sp.coo_matrix((probs, (rows, cols)), shape=((S + 1) * A, S + 1)).tocsr()  # sums duplicates
+    else:
+        P = np.zeros(((S + 1) * A, S + 1))
+        np.add.at(P, (rows, cols), probs)
+        P = P.reshape(S + 1, A, S + 1)
     isd = getattr(unwrapped, "initial_state_distrib", None)
     if isd is None:
         mu = np.append(np.full(S, 1.0 / S), 0.0)
