@@ -15,24 +15,26 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.optimize import linprog
 
-from tabular_rl import (
-    TabularMDP,
+from tabular_rl import TabularMDP, enumerate_trajectories, policy_iteration
+from tabular_rl import strategies as trs
+
+# From the module, not the package: the submodule tabular_rl.advantages (GAE) shadows the
+# package attribute tabular_rl.advantages (this function) once anything imports it.
+from tabular_rl.evaluation import (
+    FiniteHorizonEvaluation,
+    PolicyEvaluation,
     advantages,
     bellman_residual,
     discounted_visitation,
     discounted_visitation_unnormalized,
-    enumerate_trajectories,
     evaluate,
     expected_return,
     finite_horizon_values,
     occupancy_measure,
     policy_evaluation,
-    policy_iteration,
     q_values,
     state_distributions,
 )
-from tabular_rl import strategies as trs
-from tabular_rl.evaluation import FiniteHorizonEvaluation, PolicyEvaluation
 
 # ----------------------------------------------------------------------------- helpers
 
