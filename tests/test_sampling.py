@@ -45,6 +45,23 @@ def tv_policy(draw, S, A, H):
 # ------------------------------------------------------------ Monte Carlo vs exact
 
 
+def exact_return_std(mdp, pi, H):
+    """Exact standard deviation of G = sum_{t<H} g^t r_t, from the backward recursion of the
+    second moment M_t = sum_a pi_t [r^2 + 2 g r P V_{t+1} + g^2 P M_{t+1}].
+
+    The CLT bound uses it rather than the sample SD: a start state of probability 1e-4
+    that 4000 episodes never visit gives a sample SD of 0 but shifts the mean."""
+    P, R, g = mdp.todense(), mdp.R, mdp.gamma
+    V = np.zeros(mdp.n_states)
+    M = np.zeros(mdp.n_states)
+    for t in reversed(range(H)):
+        pt = pi if pi.ndim == 2 else pi[t]
+        PV, PM = np.einsum("sat,t->sa", P, V), np.einsum("sat,t->sa", P, M)
+        M = np.einsum("sa,sa->s", pt, R**2 + 2 * g * R * PV + g**2 * PM)
+        V = np.einsum("sa,sa->s", pt, R + g * PV)
+    return float(np.sqrt(max(mdp.mu @ M - (mdp.mu @ V) ** 2, 0.0)))
+
+
 @settings(max_examples=25)
 @given(mdp_and_policy(gamma=trs.gammas(max_value=0.9)), st.integers(0, 2**32 - 1))
 def test_monte_carlo_return_within_clt_bound_of_expected_return(case, seed):
@@ -56,7 +73,7 @@ def test_monte_carlo_return_within_clt_bound_of_expected_return(case, seed):
     N, H = 4000, 80
     traj = rollout(mdp, pi, N, H, rng=np.random.default_rng(seed))
     G = discounted_returns(traj, mdp.gamma)
-    se = G.std(ddof=1) / np.sqrt(N)
+    se = exact_return_std(mdp, pi, H) / np.sqrt(N)
     Rmax = float(np.max(np.abs(mdp.R)))
     J_H = finite_horizon_values(mdp, pi, H).J
     assert abs(G.mean() - J_H) <= 5 * se + 1e-12 * (1 + Rmax) * H
@@ -147,7 +164,20 @@ def test_time_varying_monte_carlo_matches_finite_horizon_values(case, H, seed):
     pis = np.stack([pi0, uniform(S, A), np.eye(A)[np.zeros(S, dtype=int)]])[:H]
     tr = rollout(mdp, pis, 4000, H, rng=np.random.default_rng(seed))
     G = discounted_returns(tr, mdp.gamma)
-    assert abs(G.mean() - finite_horizon_values(mdp, pis, H).J) <= 5 * G.std(ddof=1) / np.sqrt(4000) + 1e-12
+    se = exact_return_std(mdp, pis, H) / np.sqrt(4000)
+    assert abs(G.mean() - finite_horizon_values(mdp, pis, H).J) <= 5 * se + 1e-12
+
+
+@settings(max_examples=30)
+@given(mdp_and_policy(max_states=3, max_actions=2, gamma=trs.gammas(max_value=1.0)), st.integers(0, 4))
+def test_exact_return_std_helper_matches_enumeration(case, H):
+    """The test-side variance recursion equals the variance over enumerated trajectories
+    (so the CLT bounds above use the right standard error)."""
+    mdp, pi = case
+    tr, p = enumerate_trajectories(mdp, pi, H)
+    G = discounted_returns(tr, mdp.gamma)
+    var = p @ (G - p @ G) ** 2
+    assert abs(exact_return_std(mdp, pi, H) ** 2 - var) <= 1e-10 * (1 + H) ** 2
 
 
 # ------------------------------------------------------------- exact enumeration
