@@ -25,7 +25,7 @@ r < 1 - eps); on the worsening side the objective still pushes back.
 
 Loops: :func:`ppo_clip_exact` and :func:`ppo_kl_exact` ascend the exact objectives;
 :func:`sampled_ppo_clip` runs the same update from rollouts (``tabular_rl.sampling.rollout``)
-and GAE (``tabular_rl.advantages.gae``), and reports the same exact diagnostics so the two can
+and GAE (``tabular_rl.advantage_estimation.gae``), and reports the same exact diagnostics so the two can
 be compared. Every loop records, for each step, CPO's Corollary 1 bounds
 (:func:`tabular_rl.bounds.performance_bounds`), which the realised improvement must satisfy.
 
@@ -1007,7 +1007,7 @@ def sampled_ppo_clip(mdp, theta0, *, rng, n_iterations=20, n_episodes=64, horizo
     >>> bool(res.J > res.history.J[0])
     True
     """
-    from .advantages import gae  # imported here: advantages is a sibling module with its own tests
+    from .advantage_estimation import gae
 
     theta, n_iterations, n_epochs, learning_rate = _check_loop(
         mdp, theta0, n_iterations, n_epochs, learning_rate, "sampled_ppo_clip")

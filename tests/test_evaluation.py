@@ -18,8 +18,6 @@ from scipy.optimize import linprog
 from tabular_rl import TabularMDP, enumerate_trajectories, policy_iteration
 from tabular_rl import strategies as trs
 
-# From the module, not the package: the submodule tabular_rl.advantages (GAE) shadows the
-# package attribute tabular_rl.advantages (this function) once anything imports it.
 from tabular_rl.evaluation import (
     FiniteHorizonEvaluation,
     PolicyEvaluation,

@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.advantages: TD errors, n-step estimators, GAE and lambda-returns.
+"""Tests for tabular_rl.advantage_estimation: TD errors, n-step estimators, GAE and lambda-returns.
 
 Identities from shared/MATH.md section 6: the backward recursion against the explicit
 sum and the boundary-weighted average of k-step estimators, the lambda = 0 / 1 cases,
@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from tabular_rl import enumerate_trajectories, evaluate, finite_horizon_values
 from tabular_rl import strategies as trs
-from tabular_rl.advantages import gae, lambda_returns, n_step_advantages, n_step_returns, td_errors
+from tabular_rl.advantage_estimation import gae, lambda_returns, n_step_advantages, n_step_returns, td_errors
 
 FLOATS = dict(allow_nan=False, allow_infinity=False, allow_subnormal=False)
 unit = st.floats(0.0, 1.0, **FLOATS)
