@@ -288,6 +288,16 @@ class GridWorld:
             lines.append(" ".join(cells))
         return "\n".join(lines)
 
+    @staticmethod
+    def _format(fmt, x):
+        text = fmt.format(x)
+        try:
+            if text.strip().startswith("-") and float(text) == 0.0:  # round-off: print 0.00, not -0.00
+                return fmt.format(0.0)
+        except ValueError:
+            pass
+        return text
+
     def render_map(self):
         """The map as a string, one line per row."""
         return "\n".join(self.layout)
@@ -299,16 +309,16 @@ class GridWorld:
         ----------
         V : array_like, shape (S,)
         fmt : str
-            Format of one number.
+            Format of one number; a value that rounds to zero prints unsigned.
         """
         V = self._state_vector(V, "V")
-        return self._grid_of_strings([fmt.format(v) for v in V])
+        return self._grid_of_strings([self._format(fmt, v) for v in V])
 
     def render_visitation(self, d, *, fmt="{:.3f}"):
         """A visitation (or any non-negative state weight) per state as a text grid, like :meth:`render_values`."""
         d = self._state_vector(d, "d")
         _v.check_nonnegative(d, "d")
-        return self._grid_of_strings([fmt.format(v) for v in d])
+        return self._grid_of_strings([self._format(fmt, v) for v in d])
 
     def render_policy(self, pi):
         """The most likely action of each state as an arrow (``< v > ^``, ``o`` for stay).

@@ -224,6 +224,8 @@ def test_rendering_exact_strings():
     V = np.array([1.5, -2.25, 0.0, 10.0, 3.0])
     assert world.render_values(V) == " 1.50 -2.25     #\n 0.00 10.00  3.00"
     assert world.render_values(V, fmt="{:.0f}") == " 2 -2  #\n 0 10  3"
+    V[0] = -1e-17  # round-off below zero prints as 0.00, not -0.00
+    assert world.render_values(V).split("\n")[0] == " 0.00 -2.25     #"
     pi = np.eye(5)[[2, 4, 0, 0, 3]]
     assert world.render_policy(pi) == ">o#\nHG^"
     assert world.render_visitation(np.full(5, 0.2)) == "0.200 0.200     #\n0.200 0.200 0.200"
