@@ -1,19 +1,165 @@
-"""Inner loops shared by the finite-horizon and MaxEnt code: the forward
+r"""Inner loops shared by the finite-horizon, MaxEnt and MCE code: the forward
 state-distribution recursion and the log-space soft backups.
 
 These are the hot paths that benchmarks/ profiles. Each works on dense and
 sparse transitions alike through the MDP's (S*A, S) matrix, never builds a
-dense (S, A, S) temporary from a sparse MDP, and is exact (no truncation).
+dense (S, A, S) temporary from a sparse MDP, and is exact (no truncation): the
+fast paths below agree with the plain formulations to round-off (the tests in
+tests/test_kernels.py hold them to 1e-12).
+
+How they are fast (pure NumPy/SciPy; measurements in benchmarks/ and the
+README's "Performance" section):
+
+* Sparse products call SciPy's compiled CSR/CSC kernels
+  (``scipy.sparse._sparsetools.csr_matvec`` / ``csc_matvec``) on the matrix's
+  own arrays with preallocated outputs, skipping the wrapper's per-call
+  allocations and copies; a row range of a CSR matrix is passed as a view of
+  its ``indptr`` (no copy). If that private module is missing or refuses the
+  arrays, the public ``@`` product is used instead.
+* Those kernels release the GIL, so above :data:`PARALLEL_MIN_NNZ` stored
+  transitions the rows are split (balanced by nonzeros) across
+  :data:`N_THREADS` threads.
+* Stationary policy: the (S, S) matrix :math:`P_\pi^\top` is formed once per
+  call (about 3 nonzeros per state on a gridworld instead of 12 per state for
+  P), so each step reads a quarter of the bytes of the general bound.
+* Time-varying policy: each thread weights its own block of states,
+  :math:`x(s,a) = d_t(s)\pi_t(a|s)`, into a reused buffer and scatters it
+  through its block of P (a CSC product with P's CSR arrays), so nothing of size
+  S*A is written or re-read beyond that one buffer.
+* Backups: :math:`\log\sum_{s'}P(s'|s,a)e^{z(s')}` is one sparse product with
+  :math:`e^{z - \max z}` (S exponentials instead of one per nonzero); only the
+  (s, a) whose sum falls below :data:`_LOG_TINY` (their successors all lie far
+  below the maximum, or are ``-inf``) are recomputed with their own maximum, so
+  the result stays exact at any scale. Reductions over actions run column by
+  column on the (S, A) array (a length-A last-axis reduction is 5-15 times
+  slower in NumPy).
+* Small MDPs (S <= :data:`SMALL_MDP_STATES`): the per-step Python overhead
+  dominates, so the stationary forward pass uses a dense (S, S) :math:`P_\pi`
+  (formed from the sparse one; at that size it is at most 80 kB).
 """
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-__all__ = ["forward_distributions", "log_expected_exp", "soft_max_actions"]
+try:  # SciPy's compiled sparse kernels; private, so everything has a public fallback.
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover
+    _sparsetools = None
+
+__all__ = [
+    "forward_distributions",
+    "log_expected_exp",
+    "log_partition_backup",
+    "maxent_backward",
+    "mce_backward",
+    "soft_bellman_backup",
+    "soft_max_actions",
+]
+
+#: Largest number of states for which the stationary forward pass uses a dense
+#: (S, S) P_pi. Measured by ``python benchmarks/run.py --crossover``: on the
+#: slippery gridworld the dense step is faster up to S ~ 200-400 and the sparse
+#: one beyond; the two are within 10% of each other between 100 and 400.
+SMALL_MDP_STATES = 256
+
+#: Threads used to split sparse products (SciPy's kernels release the GIL).
+N_THREADS = max(1, min(2, os.cpu_count() or 1))
+
+#: Fewest stored transitions for which a product is split across threads
+#: (below it the thread hand-off, ~30-60 microseconds, costs more than it saves).
+PARALLEL_MIN_NNZ = 200_000
+
+#: A shifted sum below exp(-460) ~ 1e-200 is recomputed with its own maximum:
+#: above it, terms lost to underflow (< 1e-307 each) are below round-off.
+_LOG_TINY = 1e-200
+
+#: Column-by-column reductions over actions are used up to this many actions.
+_UNROLL_MAX_ACTIONS = 16
+
+_pool = None
+_pool_lock = threading.Lock()
 
 
-def forward_distributions(mdp, pi, horizon, p0, *, store=True):
+def _executor():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=N_THREADS, thread_name_prefix="tabular_rl")
+        return _pool
+
+
+def _n_threads(threads, nnz):
+    if threads is None:
+        return N_THREADS if nnz >= PARALLEL_MIN_NNZ else 1
+    return max(1, int(threads))
+
+
+def _run(jobs):
+    """Run zero-argument callables, in threads if there are several."""
+    if len(jobs) == 1:
+        jobs[0]()
+        return
+    futures = [_executor().submit(job) for job in jobs[1:]]
+    jobs[0]()
+    for f in futures:
+        f.result()
+
+
+def _split_rows(indptr, n_parts, group=1):
+    """Boundaries (in units of ``group`` rows) splitting a CSR matrix into parts of
+    about equal numbers of nonzeros."""
+    n_groups = (len(indptr) - 1) // group
+    if n_parts <= 1 or n_groups < 2 * n_parts:
+        return [0, n_groups]
+    targets = np.linspace(0, indptr[-1], n_parts + 1)[1:-1]
+    cuts = np.searchsorted(indptr[::group], targets)
+    return [0] + [int(c) for c in cuts] + [n_groups]
+
+
+def _fast_ok(*arrays):
+    """Whether the compiled kernels can take these arrays without a copy."""
+    if _sparsetools is None:
+        return False
+    return all(a.dtype == np.float64 and a.flags.c_contiguous for a in arrays)
+
+
+class _CSRProduct:
+    """``y = M @ x`` for a fixed CSR matrix M, into a preallocated ``y``, rows split across threads."""
+
+    def __init__(self, M, threads=None):
+        self.M = M
+        self.shape = M.shape
+        self.n_threads = _n_threads(threads, M.nnz)
+        self.bounds = _split_rows(M.indptr, self.n_threads)
+        self.fast = _fast_ok(M.data) and M.indices.dtype == M.indptr.dtype
+
+    def __call__(self, x, out):
+        M = self.M
+        if not (self.fast and _fast_ok(x, out)):
+            out[...] = M @ x
+            return out
+        n_col = self.shape[1]
+
+        def part(lo, hi):
+            def job():
+                y = out[lo:hi]
+                y.fill(0.0)  # the kernel accumulates into y
+                _sparsetools.csr_matvec(hi - lo, n_col, M.indptr[lo:], M.indices, M.data, x, y)
+
+            return job
+
+        b = self.bounds
+        _run([part(b[i], b[i + 1]) for i in range(len(b) - 1)])
+        return out
+
+
+# --------------------------------------------------------------------------- forward pass
+def forward_distributions(mdp, pi, horizon, p0, *, store=True, threads=None, small=None):
     r"""Run :math:`d_{t+1}(s') = \sum_{s,a} d_t(s)\pi_t(a|s)P(s'|s,a)` from ``d_0 = p0``.
 
     Parameters
@@ -26,47 +172,205 @@ def forward_distributions(mdp, pi, horizon, p0, *, store=True):
     p0 : ndarray, shape (S,)
     store : bool
         If true return every d_t, shape (horizon, S); else only their sum.
+    threads : int, optional
+        Threads for the sparse products; default :data:`N_THREADS` when the MDP
+        has at least :data:`PARALLEL_MIN_NNZ` stored transitions, else 1.
+    small : bool, optional
+        Force (True) or forbid (False) the small-MDP path (a dense (S, S)
+        :math:`P_\pi` for a stationary policy); default: when
+        ``S <= SMALL_MDP_STATES``.
 
     Returns
     -------
     (ndarray or None, ndarray)
         The per-step distributions (or None) and D = sum_t d_t, shape (S,).
+
+    Notes
+    -----
+    Every path computes the same sums in a different order; they agree to
+    round-off (1e-15 relative on the benchmarks).
     """
-    S = mdp.n_states
+    S, A = mdp.n_states, mdp.n_actions
     dtype = np.result_type(pi, p0, np.float64)
     out = np.empty((horizon, S), dtype=dtype) if store else None
     total = np.zeros(S, dtype=dtype)
     if horizon == 0:
         return out, total
     d = np.array(p0, dtype=dtype)
-    stationary = pi.ndim == 2
-    P_pi = mdp._transition_matrix(pi) if stationary and horizon > 1 else None
-    P_pi_T = P_pi.T.tocsr() if sp.issparse(P_pi) else (P_pi.T if P_pi is not None else None)
+    if horizon == 1:
+        if store:
+            out[0] = d
+        total += d
+        return out, total
+    small = S <= SMALL_MDP_STATES if small is None else bool(small)
+    if pi.ndim == 2:
+        step = _stationary_step(mdp, pi, dtype, small, threads)
+    else:
+        step = _time_varying_step(mdp, pi, dtype, threads)
+    buf = np.empty(S, dtype=dtype)
     for t in range(horizon):
         if store:
             out[t] = d
         total += d
         if t == horizon - 1:
             break
-        if stationary:
-            d = P_pi_T @ d
-        else:
-            d = mdp.push_forward(d[:, None] * pi[t])
+        buf = step(t, d, buf)
+        d, buf = buf, d
     return out, total
 
 
-def log_expected_exp(mdp, logz):
+def _stationary_step(mdp, pi, dtype, small, threads):
+    P_pi = mdp._transition_matrix(pi)
+    if sp.issparse(P_pi):
+        if small:
+            # S <= SMALL_MDP_STATES: the (S, S) matrix is at most ~0.5 MB; it is P_pi, not the MDP.
+            P_pi = P_pi.toarray()
+        else:
+            product = _CSRProduct(P_pi.T.tocsr(), threads)
+
+            def step(t, d, y):
+                return product(d, y)
+
+            return step
+    P_pi = np.ascontiguousarray(P_pi, dtype=dtype)
+
+    def step(t, d, y):
+        return np.dot(d, P_pi, out=y)
+
+    return step
+
+
+def _time_varying_step(mdp, pi, dtype, threads):
+    S, A = mdp.n_states, mdp.n_actions
+    P = mdp._P_flat
+    x = np.empty((S, A), dtype=dtype)
+    if not mdp.is_sparse:
+
+        def step(t, d, y):
+            np.multiply(d[:, None], pi[t], out=x)
+            return np.dot(x.reshape(S * A), P, out=y)
+
+        return step
+    if not (_fast_ok(P.data, x, pi[0]) and P.indices.dtype == P.indptr.dtype):
+        PT = P.T.tocsr()
+
+        def step(t, d, y):
+            y[...] = PT @ (d[:, None] * pi[t]).reshape(S * A)
+            return y
+
+        return step
+    n_threads = _n_threads(threads, P.nnz)
+    bounds = _split_rows(P.indptr, n_threads, group=A)
+    n_parts = len(bounds) - 1
+    partial = [None] + [np.empty(S) for _ in range(n_parts - 1)]
+    x_flat = x.reshape(S * A)
+    if n_parts == 1:  # no thread hand-off: the small-MDP and single-thread path
+
+        def step(t, d, y):
+            np.multiply(d[:, None], pi[t], out=x)
+            y.fill(0.0)
+            _sparsetools.csc_matvec(S, S * A, P.indptr, P.indices, P.data, x_flat, y)
+            return y
+
+        return step
+
+    def step(t, d, y):
+        pi_t = pi[t]
+
+        def part(i):
+            lo, hi = bounds[i], bounds[i + 1]
+
+            def job():
+                # x(s, a) = d(s) pi_t(a|s) for this block of states, then y += P[block]^T x[block]
+                np.multiply(d[lo:hi, None], pi_t[lo:hi], out=x[lo:hi])
+                acc = y if i == 0 else partial[i]
+                acc.fill(0.0)
+                _sparsetools.csc_matvec(
+                    S, (hi - lo) * A, P.indptr[lo * A:], P.indices, P.data, x_flat[lo * A:hi * A], acc
+                )
+
+            return job
+
+        _run([part(i) for i in range(n_parts)])
+        for i in range(1, n_parts):
+            y += partial[i]
+        return y
+
+    return step
+
+
+# --------------------------------------------------------------------------- soft backups
+def _reference_log_expected_exp(P, logz):
+    """log sum_k P[row, k] exp(logz[k]) for every row of a CSR P, each row with its own maximum."""
+    vals = logz[P.indices]
+    starts = P.indptr[:-1]
+    counts = np.diff(P.indptr)
+    out = np.full(P.shape[0], -np.inf)
+    nonempty = counts > 0
+    if not np.any(nonempty):
+        return out
+    row_max = np.full(P.shape[0], -np.inf)
+    row_max[nonempty] = np.maximum.reduceat(vals, starts[nonempty])
+    finite = np.isfinite(row_max)
+    shift = np.where(finite, row_max, 0.0)
+    with np.errstate(under="ignore", invalid="ignore"):
+        w = P.data * np.exp(vals - np.repeat(shift, counts))
+    sums = np.zeros(P.shape[0])
+    sums[nonempty] = np.add.reduceat(w, starts[nonempty])
+    with np.errstate(divide="ignore"):
+        out = np.where(finite, shift + np.log(sums), -np.inf)
+    return out
+
+
+def _shifted_expectation(mdp, logz, threads):
+    """``(y, m)`` with y = P exp(logz - m) flat (S*A,), m = max finite logz (None if all -inf)."""
+    finite = logz[np.isfinite(logz)]
+    if finite.size == 0:
+        return None, None
+    m = float(np.max(finite))
+    with np.errstate(under="ignore"):
+        w = np.exp(logz - m)
+    S, A = mdp.n_states, mdp.n_actions
+    y = np.empty(S * A)
+    if mdp.is_sparse:
+        _CSRProduct(mdp._P_flat, threads)(w, y)
+    else:
+        np.dot(mdp._P_flat, w, out=y)
+    return y, m
+
+
+def _fix_tiny_rows(mdp, logz, y, lee):
+    """Recompute exactly (own maximum per row) the entries of ``lee`` whose shifted sum is tiny."""
+    bad = np.flatnonzero(y < _LOG_TINY)
+    if bad.size == 0:
+        return lee
+    if mdp.is_sparse:
+        lee[bad] = _reference_log_expected_exp(mdp._P_flat[bad], logz)
+    else:
+        with np.errstate(divide="ignore"):
+            logP = np.log(mdp._P_flat[bad])
+        lee[bad] = logsumexp(logP + logz[None, :], axis=1)
+    return lee
+
+
+def log_expected_exp(mdp, logz, *, threads=None):
     r"""Log-space expectation over successors, :math:`\log\sum_{s'} P(s'|s,a)\, e^{z(s')}`.
 
-    Computed with a per-(s, a) maximum over the successors actually reachable,
-    so it is exact and finite for any finite ``logz`` (1e6 included); entries of
+    Exact and finite for any finite ``logz`` (1e6 included); entries of
     ``logz`` may be ``-inf`` (zero partition function), and a row whose every
     successor is ``-inf`` returns ``-inf``.
+
+    Computed as :math:`m + \log\sum_{s'}P(s'|s,a)e^{z(s') - m}` with the global
+    maximum m (one sparse product); every (s, a) whose shifted sum is below
+    1e-200 (so underflow could matter) is recomputed with the maximum over its
+    own successors.
 
     Parameters
     ----------
     mdp : TabularMDP
     logz : ndarray, shape (S,)
+    threads : int, optional
+        Threads for the sparse product (see :func:`forward_distributions`).
 
     Returns
     -------
@@ -74,23 +378,24 @@ def log_expected_exp(mdp, logz):
     """
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
-    if mdp.is_sparse:
-        P = mdp._P_flat
-        vals = logz[P.indices]
-        starts = P.indptr[:-1]
-        row_max = np.maximum.reduceat(vals, starts)  # every row has >= 1 entry
-        finite = np.isfinite(row_max)
-        shift = np.where(finite, row_max, 0.0)
-        counts = np.diff(P.indptr)
-        with np.errstate(under="ignore"):
-            w = P.data * np.exp(vals - np.repeat(shift, counts))
-        sums = np.add.reduceat(w, starts)
-        with np.errstate(divide="ignore"):
-            out = np.where(finite, shift + np.log(sums), -np.inf)
-        return out.reshape(S, A)
-    P = mdp.P
+    if np.any(np.isnan(logz)) or np.any(logz == np.inf):
+        return _log_expected_exp_reference(mdp, logz)
+    y, m = _shifted_expectation(mdp, logz, threads)
+    if y is None:
+        return np.full((S, A), -np.inf)
     with np.errstate(divide="ignore"):
-        logP = np.log(P)
+        lee = np.log(y)
+    lee += m
+    return _fix_tiny_rows(mdp, logz, y, lee).reshape(S, A)
+
+
+def _log_expected_exp_reference(mdp, logz):
+    """The plain formulation of :func:`log_expected_exp` (per-row maxima; dense: logsumexp of log P)."""
+    S, A = mdp.n_states, mdp.n_actions
+    if mdp.is_sparse:
+        return _reference_log_expected_exp(mdp._P_flat, logz).reshape(S, A)
+    with np.errstate(divide="ignore"):
+        logP = np.log(mdp.P)
     return logsumexp(logP + logz[None, None, :], axis=2)
 
 
@@ -98,8 +403,47 @@ def soft_max_actions(Q):
     r"""Log-sum-exp over the action axis, :math:`V(s) = \log\sum_a e^{Q(s,a)}`, and the
     policy :math:`\pi(a|s) = e^{Q(s,a) - V(s)}`; rows of all ``-inf`` give V = -inf
     and a uniform policy.
+
+    Parameters
+    ----------
+    Q : ndarray, shape (..., A)
+
+    Returns
+    -------
+    V : ndarray, shape (...)
+    pi : ndarray, shape (..., A)
     """
-    Q = np.asarray(Q, dtype=np.float64)
+    Q = np.asarray(Q)
+    if Q.dtype != np.float64 or Q.ndim < 2 or Q.shape[-1] > _UNROLL_MAX_ACTIONS:
+        return _soft_max_actions_reference(Q)
+    A = Q.shape[-1]
+    cols = [Q[..., a] for a in range(A)]
+    m = cols[0].copy()
+    for c in cols[1:]:
+        np.maximum(m, c, out=m)
+    finite = np.isfinite(m)
+    all_finite = bool(np.all(finite))
+    shift = m if all_finite else np.where(finite, m, 0.0)
+    pi = np.empty(Q.shape)
+    with np.errstate(under="ignore", invalid="ignore"):
+        np.subtract(Q, shift[..., None], out=pi)
+        np.exp(pi, out=pi)
+    z = pi[..., 0].copy()
+    for a in range(1, A):
+        z += pi[..., a]
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 and log 0 on all -inf rows, fixed below
+        pi /= z[..., None]
+        V = np.log(z)
+    V += shift
+    if not all_finite:
+        V[~finite] = -np.inf
+        pi[~finite] = 1.0 / A
+    return V, pi
+
+
+def _soft_max_actions_reference(Q):
+    """The plain formulation of :func:`soft_max_actions` (reductions over the last axis)."""
+    Q = np.asarray(Q, dtype=np.result_type(Q, np.float64))
     m = np.max(Q, axis=-1, keepdims=True)
     finite = np.isfinite(m)
     shift = np.where(finite, m, 0.0)
@@ -110,3 +454,174 @@ def soft_max_actions(Q):
         V = np.where(finite, shift + np.log(z), -np.inf)
         pi = np.where(finite, e / z, 1.0 / Q.shape[-1])
     return V[..., 0], pi
+
+
+def soft_bellman_backup(mdp, V, r, gamma, *, threads=None):
+    r"""One soft (maximum causal entropy) Bellman backup.
+
+    .. math::
+        Q(s,a) = r(s,a) + \gamma\sum_{s'}P(s'|s,a)V(s'),\qquad
+        V'(s) = \log\sum_a e^{Q(s,a)},\qquad \pi(a|s) = e^{Q(s,a) - V'(s)}.
+
+    ``V`` may hold ``-inf`` (states excluded by a goal set); an (s, a) with a
+    ``-inf`` successor then has ``Q = -inf``. With ``gamma == 0``, ``Q = r``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    V : ndarray, shape (S,)
+    r : ndarray, shape (S,) or (S, A)
+    gamma : float
+    threads : int, optional
+
+    Returns
+    -------
+    V_new : ndarray, shape (S,)
+    pi : ndarray, shape (S, A)
+        ``Q`` is ``V_new[:, None] + log(pi)`` where ``pi > 0``, or
+        ``r + gamma * mdp.expected_next(V)``.
+    """
+    return soft_max_actions(_soft_q(mdp, V, r, gamma, threads))
+
+
+def _soft_q(mdp, V, r, gamma, threads=None):
+    S, A = mdp.n_states, mdp.n_actions
+    r = np.asarray(r, dtype=np.float64)
+    r = r[:, None] if r.ndim == 1 else r
+    if gamma == 0:
+        return np.broadcast_to(r, (S, A)).copy()
+    V = np.asarray(V, dtype=np.float64)
+    Q = np.empty(S * A)
+    if mdp.is_sparse:
+        _CSRProduct(mdp._P_flat, threads)(np.ascontiguousarray(V), Q)
+    elif np.all(np.isfinite(V)):
+        np.dot(mdp._P_flat, V, out=Q)
+    else:  # dense zeros times -inf would be nan: only successors with P > 0 count
+        dead = ~np.isfinite(V)
+        np.dot(mdp._P_flat, np.where(dead, 0.0, V), out=Q)
+        Q[mdp._P_flat[:, dead].sum(axis=1) > 0] = -np.inf
+    Q = Q.reshape(S, A)
+    Q *= gamma
+    Q += r
+    return Q
+
+
+def log_partition_backup(mdp, logz, r, *, threads=None):
+    r"""One MaxEnt (Ziebart et al. 2008) backward step, in log space.
+
+    .. math::
+        \log Z_a(s) = r(s,a) + \log\sum_{s'}P(s'|s,a)Z(s'),\qquad
+        \log Z'(s) = \log\sum_a Z_a(s),\qquad \pi(a|s) = Z_a(s)/Z'(s).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    logz : ndarray, shape (S,)
+        :math:`\log Z` one step later; may hold ``-inf``.
+    r : ndarray, shape (S,) or (S, A)
+        The reward of the current state (or state-action).
+    threads : int, optional
+
+    Returns
+    -------
+    logz_new : ndarray, shape (S,)
+    pi : ndarray, shape (S, A)
+        A state whose every :math:`Z_a` is 0 gets :math:`\log Z' = -\infty` and a uniform policy.
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    logz = np.asarray(logz, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    if r.ndim == 1 and not np.any(np.isnan(logz)) and not np.any(logz == np.inf):
+        y, m = _shifted_expectation(mdp, logz, threads)
+        if y is None:
+            return np.full(S, -np.inf), np.full((S, A), 1.0 / A)
+        y2 = y.reshape(S, A)
+        ysum = y2[:, 0].copy()
+        for a in range(1, A):
+            ysum += y2[:, a]
+        # Z'(s) = e^{r(s) + m} ysum(s) and pi = y / ysum: exact wherever ysum >= 1e-200 (an
+        # underflowed term of y is then below round-off); other states are redone in logs.
+        bad = np.flatnonzero(ysum < _LOG_TINY)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logz_new = np.log(ysum)
+            y2 /= ysum[:, None]
+        logz_new += m
+        logz_new += r
+        if bad.size:
+            rows = (bad[:, None] * A + np.arange(A)).ravel()
+            P = mdp._P_flat
+            if mdp.is_sparse:
+                lee = _reference_log_expected_exp(P[rows], logz)
+            else:
+                with np.errstate(divide="ignore"):
+                    lee = logsumexp(np.log(P[rows]) + logz[None, :], axis=1)
+            logz_new[bad], y2[bad] = soft_max_actions(lee.reshape(-1, A) + r[bad, None])
+        return logz_new, y2
+    lee = log_expected_exp(mdp, logz, threads=threads)
+    lee += r if r.ndim == 2 else r[:, None]
+    return soft_max_actions(lee)
+
+
+def maxent_backward(mdp, r, horizon, log_z_final, *, out=None, threads=None):
+    r"""The time-indexed MaxEnt backward pass: local action probabilities for t = 0..horizon-1.
+
+    .. math::
+        \log Z_H = \text{log\_z\_final},\quad
+        \log Z_{a,t}(s) = r(s,a) + \log\sum_{s'}P(s'|s,a)Z_{t+1}(s'),\quad
+        \log Z_t(s) = \log\sum_a Z_{a,t}(s),\quad \pi_t(a|s) = Z_{a,t}(s)/Z_t(s).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    r : ndarray, shape (S,) or (S, A)
+    horizon : int >= 0
+    log_z_final : ndarray, shape (S,)
+        0 everywhere for the model over all length-H paths; 0 on a terminal set
+        and ``-inf`` elsewhere for the goal-directed model.
+    out : ndarray, shape (horizon, S, A), optional
+        Where to write the policies (saves one (H, S, A) allocation).
+    threads : int, optional
+
+    Returns
+    -------
+    log_z0 : ndarray, shape (S,)
+        :math:`\log Z_0`.
+    pi : ndarray, shape (horizon, S, A)
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    pi = np.empty((horizon, S, A)) if out is None else out
+    logz = np.array(log_z_final, dtype=np.float64)
+    for t in range(horizon - 1, -1, -1):
+        logz, pi[t] = log_partition_backup(mdp, logz, r, threads=threads)
+    return logz, pi
+
+
+def mce_backward(mdp, r, horizon, gamma, V_final, *, out=None, threads=None):
+    r"""The finite-horizon soft Bellman (maximum causal entropy) backward pass.
+
+    .. math::
+        V_H = \text{V\_final},\quad Q_t = r + \gamma P V_{t+1},\quad
+        V_t = \log\sum_a e^{Q_t},\quad \pi_t = e^{Q_t - V_t},\quad t = H-1, \dots, 0.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    r : ndarray, shape (S,) or (S, A)
+    horizon : int >= 0
+    gamma : float
+    V_final : ndarray, shape (S,)
+        0 everywhere, or ``-inf`` off a goal set.
+    out : ndarray, shape (horizon, S, A), optional
+    threads : int, optional
+
+    Returns
+    -------
+    V0 : ndarray, shape (S,)
+    pi : ndarray, shape (horizon, S, A)
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    pi = np.empty((horizon, S, A)) if out is None else out
+    V = np.array(V_final, dtype=np.float64)
+    for t in range(horizon - 1, -1, -1):
+        V, pi[t] = soft_bellman_backup(mdp, V, r, gamma, threads=threads)
+    return V, pi
