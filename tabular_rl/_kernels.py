@@ -322,7 +322,7 @@ def _reference_log_expected_exp(P, logz):
     return out
 
 
-def _shifted_expectation(mdp, logz, threads):
+def _shifted_expectation(mdp, logz, threads, out=None):
     """``(y, m)`` with y = P exp(logz - m) flat (S*A,), m = max finite logz (None if all -inf)."""
     finite = logz[np.isfinite(logz)]
     if finite.size == 0:
@@ -331,7 +331,7 @@ def _shifted_expectation(mdp, logz, threads):
     with np.errstate(under="ignore"):
         w = np.exp(logz - m)
     S, A = mdp.n_states, mdp.n_actions
-    y = np.empty(S * A)
+    y = np.empty(S * A) if out is None else out.reshape(S * A)
     if mdp.is_sparse:
         _CSRProduct(mdp._P_flat, threads)(w, y)
     else:
@@ -399,7 +399,7 @@ def _log_expected_exp_reference(mdp, logz):
     return logsumexp(logP + logz[None, None, :], axis=2)
 
 
-def soft_max_actions(Q):
+def soft_max_actions(Q, *, out=None):
     r"""Log-sum-exp over the action axis, :math:`V(s) = \log\sum_a e^{Q(s,a)}`, and the
     policy :math:`\pi(a|s) = e^{Q(s,a) - V(s)}`; rows of all ``-inf`` give V = -inf
     and a uniform policy.
@@ -408,6 +408,9 @@ def soft_max_actions(Q):
     ----------
     Q : ndarray, shape (..., A)
 
+    out : ndarray, shape (..., A), optional
+        Where to write the policy (may be ``Q`` itself); saves an allocation in loops.
+
     Returns
     -------
     V : ndarray, shape (...)
@@ -415,7 +418,11 @@ def soft_max_actions(Q):
     """
     Q = np.asarray(Q)
     if Q.dtype != np.float64 or Q.ndim < 2 or Q.shape[-1] > _UNROLL_MAX_ACTIONS:
-        return _soft_max_actions_reference(Q)
+        V, pi = _soft_max_actions_reference(Q)
+        if out is not None:
+            out[...] = pi
+            pi = out
+        return V, pi
     A = Q.shape[-1]
     cols = [Q[..., a] for a in range(A)]
     m = cols[0].copy()
@@ -424,7 +431,7 @@ def soft_max_actions(Q):
     finite = np.isfinite(m)
     all_finite = bool(np.all(finite))
     shift = m if all_finite else np.where(finite, m, 0.0)
-    pi = np.empty(Q.shape)
+    pi = np.empty(Q.shape) if out is None else out
     with np.errstate(under="ignore", invalid="ignore"):
         np.subtract(Q, shift[..., None], out=pi)
         np.exp(pi, out=pi)
@@ -456,7 +463,7 @@ def _soft_max_actions_reference(Q):
     return V[..., 0], pi
 
 
-def soft_bellman_backup(mdp, V, r, gamma, *, threads=None):
+def soft_bellman_backup(mdp, V, r, gamma, *, threads=None, out=None):
     r"""One soft (maximum causal entropy) Bellman backup.
 
     .. math::
@@ -473,6 +480,8 @@ def soft_bellman_backup(mdp, V, r, gamma, *, threads=None):
     r : ndarray, shape (S,) or (S, A)
     gamma : float
     threads : int, optional
+    out : ndarray, shape (S, A), optional
+        Where to write the policy (C-contiguous float64); saves allocations in loops.
 
     Returns
     -------
@@ -481,17 +490,19 @@ def soft_bellman_backup(mdp, V, r, gamma, *, threads=None):
         ``Q`` is ``V_new[:, None] + log(pi)`` where ``pi > 0``, or
         ``r + gamma * mdp.expected_next(V)``.
     """
-    return soft_max_actions(_soft_q(mdp, V, r, gamma, threads))
+    Q = _soft_q(mdp, V, r, gamma, threads, out=out)
+    return soft_max_actions(Q, out=Q)
 
 
-def _soft_q(mdp, V, r, gamma, threads=None):
+def _soft_q(mdp, V, r, gamma, threads=None, out=None):
     S, A = mdp.n_states, mdp.n_actions
     r = np.asarray(r, dtype=np.float64)
     r = r[:, None] if r.ndim == 1 else r
+    Q = np.empty(S * A) if out is None else out.reshape(S * A)
     if gamma == 0:
-        return np.broadcast_to(r, (S, A)).copy()
+        Q.reshape(S, A)[...] = r
+        return Q.reshape(S, A)
     V = np.asarray(V, dtype=np.float64)
-    Q = np.empty(S * A)
     if mdp.is_sparse:
         _CSRProduct(mdp._P_flat, threads)(np.ascontiguousarray(V), Q)
     elif np.all(np.isfinite(V)):
@@ -506,7 +517,7 @@ def _soft_q(mdp, V, r, gamma, threads=None):
     return Q
 
 
-def log_partition_backup(mdp, logz, r, *, threads=None):
+def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
     r"""One MaxEnt (Ziebart et al. 2008) backward step, in log space.
 
     .. math::
@@ -521,6 +532,8 @@ def log_partition_backup(mdp, logz, r, *, threads=None):
     r : ndarray, shape (S,) or (S, A)
         The reward of the current state (or state-action).
     threads : int, optional
+    out : ndarray, shape (S, A), optional
+        Where to write the policy (C-contiguous float64); saves allocations in loops.
 
     Returns
     -------
@@ -532,9 +545,11 @@ def log_partition_backup(mdp, logz, r, *, threads=None):
     logz = np.asarray(logz, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
     if r.ndim == 1 and not np.any(np.isnan(logz)) and not np.any(logz == np.inf):
-        y, m = _shifted_expectation(mdp, logz, threads)
+        y, m = _shifted_expectation(mdp, logz, threads, out=out)
         if y is None:
-            return np.full(S, -np.inf), np.full((S, A), 1.0 / A)
+            pi = np.empty((S, A)) if out is None else out
+            pi.fill(1.0 / A)
+            return np.full(S, -np.inf), pi
         y2 = y.reshape(S, A)
         ysum = y2[:, 0].copy()
         for a in range(1, A):
@@ -559,7 +574,17 @@ def log_partition_backup(mdp, logz, r, *, threads=None):
         return logz_new, y2
     lee = log_expected_exp(mdp, logz, threads=threads)
     lee += r if r.ndim == 2 else r[:, None]
-    return soft_max_actions(lee)
+    return soft_max_actions(lee, out=out)
+
+
+def _policy_buffer(out, shape):
+    if out is None:
+        return np.empty(shape)
+    if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
+            and out.flags.c_contiguous and out.flags.writeable):
+        got = (getattr(out, "shape", None), getattr(out, "dtype", type(out)))
+        raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape}, got {got}")
+    return out
 
 
 def maxent_backward(mdp, r, horizon, log_z_final, *, out=None, threads=None):
@@ -589,10 +614,10 @@ def maxent_backward(mdp, r, horizon, log_z_final, *, out=None, threads=None):
     pi : ndarray, shape (horizon, S, A)
     """
     S, A = mdp.n_states, mdp.n_actions
-    pi = np.empty((horizon, S, A)) if out is None else out
+    pi = _policy_buffer(out, (horizon, S, A))
     logz = np.array(log_z_final, dtype=np.float64)
     for t in range(horizon - 1, -1, -1):
-        logz, pi[t] = log_partition_backup(mdp, logz, r, threads=threads)
+        logz, _ = log_partition_backup(mdp, logz, r, threads=threads, out=pi[t])
     return logz, pi
 
 
@@ -620,8 +645,8 @@ def mce_backward(mdp, r, horizon, gamma, V_final, *, out=None, threads=None):
     pi : ndarray, shape (horizon, S, A)
     """
     S, A = mdp.n_states, mdp.n_actions
-    pi = np.empty((horizon, S, A)) if out is None else out
+    pi = _policy_buffer(out, (horizon, S, A))
     V = np.array(V_final, dtype=np.float64)
     for t in range(horizon - 1, -1, -1):
-        V, pi[t] = soft_bellman_backup(mdp, V, r, gamma, threads=threads)
+        V, _ = soft_bellman_backup(mdp, V, r, gamma, threads=threads, out=pi[t])
     return V, pi

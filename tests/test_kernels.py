@@ -332,3 +332,16 @@ def test_sparse_and_dense_mdps_give_the_same_backups():
         _kernels.forward_distributions(dense, pi, 3, dense.mu)[0], rtol=RTOL, atol=1e-15,
     )
     assert sp.issparse(mdp.P)
+
+
+def test_backward_out_buffer_is_used_and_checked():
+    """out= receives the policies in place; a wrong buffer is refused, never silently copied."""
+    mdp = open_grid(3, slip=0.2, gamma=0.9)
+    S, A = mdp.shape
+    r = np.arange(S, dtype=float) / S
+    buf = np.empty((4, S, A))
+    _, pi = _kernels.maxent_backward(mdp, r, 4, np.zeros(S), out=buf)
+    assert pi is buf
+    np.testing.assert_allclose(pi, _kernels.maxent_backward(mdp, r, 4, np.zeros(S))[1], rtol=RTOL)
+    with pytest.raises(ValueError, match=r"out must be a writeable C-contiguous float64 array of shape \(4, 9, 4\)"):
+        _kernels.mce_backward(mdp, r, 4, 0.9, np.zeros(S), out=np.empty((4, A, S)).transpose(0, 2, 1))
