@@ -19,7 +19,7 @@ from tabular_rl import (
 from tabular_rl import strategies as trs
 from tabular_rl.bounds import performance_bounds
 from tabular_rl.gridworld import open_grid
-from tabular_rl.policy_gradient import policy_gradient
+from tabular_rl.policy_gradients import policy_gradient
 from tabular_rl.ppo import (
     adapt_kl_coefficient,
     clipped_surrogate_gradient,

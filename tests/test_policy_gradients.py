@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.policy_gradient (shared/MATH.md section 2).
+"""Tests for tabular_rl.policy_gradients (shared/MATH.md section 2).
 
 Exact gradients are checked against complex-step derivatives (accurate to ~1e-14;
 central differences with h = 1e-6 once, as a cross-check) on dense and sparse MDPs;
@@ -25,7 +25,7 @@ from tabular_rl import (
 )
 from tabular_rl import strategies as trs
 from tabular_rl.evaluation import _evaluate
-from tabular_rl.policy_gradient import (
+from tabular_rl.policy_gradients import (
     PolicyOptimizationHistory,
     direct_policy_gradient,
     finite_horizon_policy_gradient,

@@ -1,0 +1,54 @@
+"""The package surface: pinned names, no submodule shadowing a function, no optional imports."""
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import tabular_rl
+
+#: Names other code and users rely on (the issues pin them).
+PINNED = [
+    "TabularMDP", "Trajectories", "rollout", "softmax", "from_gymnasium",
+    "policy_evaluation", "q_values", "advantages", "expected_return", "discounted_visitation",
+    "occupancy_measure", "finite_horizon_values", "policy_iteration", "value_iteration",
+    "policy_gradient", "gae", "ppo_clip_objective", "adapt_kl_coefficient", "surrogate_objective",
+    "clipped_surrogate_objective", "performance_difference", "performance_bounds",
+    "maxent_backward_pass", "maxent_forward_pass", "maxent_irl", "mce_policy", "feature_expectations",
+]
+
+
+def test_every_submodule_imported_keeps_pinned_functions_callable():
+    """Bug caught: a submodule named like a function (tabular_rl/advantages.py once did) replaces
+    the package attribute as soon as anything imports it."""
+    for info in pkgutil.iter_modules(tabular_rl.__path__):
+        if info.name != "__main__":
+            importlib.import_module(f"tabular_rl.{info.name}")
+    for name in PINNED:
+        assert callable(getattr(tabular_rl, name)), name
+        assert not isinstance(getattr(tabular_rl, name), type(tabular_rl)), name
+
+
+def test_all_lists_only_existing_names():
+    """Bug caught: a stale __all__ entry makes `from tabular_rl import *` fail."""
+    for name in tabular_rl.__all__:
+        assert hasattr(tabular_rl, name), name
+    assert len(set(tabular_rl.__all__)) == len(tabular_rl.__all__)
+
+
+def test_import_needs_neither_hypothesis_nor_gymnasium():
+    """Bug caught: an optional test dependency imported at package import time."""
+    code = "import sys, tabular_rl; print('hypothesis' in sys.modules, 'gymnasium' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_tour_runs_and_every_check_passes():
+    """Bug caught: the tour (python -m tabular_rl) printing a failed identity check."""
+    import io
+
+    from tabular_rl.__main__ import main
+
+    buf = io.StringIO()
+    assert main([], out=buf) == 0, buf.getvalue()
+    assert "FAILED" not in buf.getvalue()
