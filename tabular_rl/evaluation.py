@@ -50,8 +50,8 @@ SPARSE_PERMC_SPEC = "COLAMD"
 class _Resolvent:
     """One LU factorisation of :math:`I - \\gamma P_\\pi`, solved from either side."""
 
-    def __init__(self, mdp, pi):
-        _v.check_infinite_horizon(mdp, "this quantity")
+    def __init__(self, mdp, pi, what="this quantity"):
+        _v.check_infinite_horizon(mdp, what)
         self.gamma = mdp.gamma
         self.P_pi = mdp._transition_matrix(pi)
         S = mdp.n_states
@@ -117,8 +117,8 @@ class PolicyEvaluation:
     rho: np.ndarray
 
 
-def _evaluate(mdp, pi, *, visitation=True):
-    solver = _Resolvent(mdp, pi)
+def _evaluate(mdp, pi, *, visitation=True, what="policy evaluation"):
+    solver = _Resolvent(mdp, pi, what)
     r_pi = np.einsum("sa,sa->s", pi, mdp.R)
     V = solver.solve(r_pi)
     Q = mdp.R + mdp.gamma * mdp.expected_next(V)
@@ -251,7 +251,7 @@ def discounted_visitation(mdp, pi, *, mu=None):
     """
     pi = _v.check_policy(pi, mdp)
     mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
-    solver = _Resolvent(mdp, pi)
+    solver = _Resolvent(mdp, pi, "discounted_visitation")
     return (1.0 - mdp.gamma) * solver.solve(np.asarray(mu, dtype=np.result_type(pi, float)), "T")
 
 
