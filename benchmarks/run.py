@@ -88,7 +88,8 @@ def bench_case(kind, policy, n, *, horizon, impls, repeats, gbs, gbs1, dense_max
     pi, p0, r = make_inputs(mdp, horizon, policy)
     if kind != "forward" and policy != "stationary":
         pi = pi[0]
-    dense_fits = S * A * S * 8 <= dense_max_gb * 2**30
+    # the dense backward passes hold about 4 (S, A, S) arrays at once (log P and logsumexp's temporaries)
+    dense_fits = S * A * S * 8 * (1 if kind == "forward" else 4) <= dense_max_gb * 2**30
     P3 = mdp.todense() if dense_fits and any(i in impls for i in ("dense", "python")) else None
     steps_of = (lambda h: max(h - 1, 1)) if kind == "forward" else (lambda h: h)
     bpb = kernels.bytes_per_step(kind, S, A, nnz)
@@ -250,6 +251,7 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true", help="print JSON instead of the table")
     ap.add_argument("--crossover", action="store_true")
     ap.add_argument("--lu", type=int, nargs="*", metavar="N")
+    ap.add_argument("--lu-specs", nargs="+", default=["COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL"])
     ap.add_argument("--memory", type=int, nargs="*", metavar="N")
     ap.add_argument("--memory-child", type=int, nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -262,12 +264,13 @@ def main(argv=None):
     if args.crossover:
         result["crossover"] = bench_crossover(horizon=args.horizon)
     if args.lu is not None:
-        result["lu"] = bench_lu(tuple(args.lu) or (256, 512))
+        result["lu"] = bench_lu(tuple(args.lu) or (256, 512), specs=tuple(args.lu_specs))
     if args.memory is not None:
         result["memory"] = [bench_memory(n, args.horizon) for n in (args.memory or [1024])]
     if not (args.crossover or args.lu is not None or args.memory is not None):
         sizes = args.sizes or ([5, 32] if args.quick else [5, 32, 128, 512])
         repeats = 3 if args.quick else args.repeats
+        max_seconds = min(args.max_seconds, 0.5) if args.quick else args.max_seconds
         gbs, detail = bandwidth.probe()
         gbs1 = max(v for k, v in detail.items() if k.endswith("_1t"))
         result["bandwidth_gb_s"] = dict(best=gbs, **detail)
@@ -277,7 +280,7 @@ def main(argv=None):
                 for n in sizes:
                     rows += bench_case(kind, policy, n, horizon=args.horizon, impls=args.impl, repeats=repeats,
                                        gbs=gbs, gbs1=gbs1, dense_max_gb=args.dense_max_gb,
-                                       max_seconds=args.max_seconds)
+                                       max_seconds=max_seconds)
         result["rows"] = rows
     if args.json:
         print(json.dumps(result, indent=1))
