@@ -95,12 +95,97 @@ def core_section(world, say):
     return opt, pi
 
 
+def policy_optimisation_section(world, opt, say):
+    mdp = world.mdp
+    say.heading("3. Policy optimisation, exactly")
+    say("Exact softmax policy gradient dJ/dtheta(s, a) = d(s) pi(a|s) A(s, a) / (1 - gamma), from theta = 0:")
+    pg = trl.policy_gradient_ascent(mdp, n_iterations=200, step_size=1.0)
+    steps = [0, 10, 50, 100, 200]
+    say("  step " + "".join(f"{k:>9d}" for k in steps))
+    say("  J    " + "".join(f"{pg.J[k]:>9.4f}" for k in steps) + f"     (J* = {float(mdp.mu @ opt.V):.4f})")
+    say.check("J never decreases along exact gradient ascent (smallest gain)", f"{np.min(np.diff(pg.J)):.1e}",
+              bool(np.all(np.diff(pg.J) >= -1e-12)))
+
+    say("", "PPO-clip (epsilon = 0.2) on the exact clipped surrogate, 10 epochs of gradient ascent per iteration.",
+        "Beside each step, the CPO bounds of Achiam et al. (2017), Corollary 1 and its upper twin:",
+        "  L -/+ 2 gamma eps / (1 - gamma)^2 E_{d_old}[TV(pi_new, pi_old)],  eps = max_s |E_{pi_new} A_old|", "")
+    ppo = trl.ppo_clip_exact(mdp, np.zeros(mdp.shape), n_iterations=8, n_epochs=10, learning_rate=1.0, epsilon=0.2)
+    h = ppo.history
+    say(f"  {'iter':>4s} {'J':>9s} {'J - J_prev':>11s} {'CPO lower':>11s} {'CPO upper':>11s} {'KL':>9s} {'clipped':>8s}")
+    say(f"  {0:>4d} {h.J[0]:>9.4f}")
+    inside = True
+    for i in range(1, len(h.J)):
+        gain = h.J[i] - h.J[i - 1]
+        inside &= bool(h.lower_bound[i - 1] - 1e-9 <= gain <= h.upper_bound[i - 1] + 1e-9)
+        say(f"  {i:>4d} {h.J[i]:>9.4f} {gain:>11.4f} {h.lower_bound[i - 1]:>11.4f} {h.upper_bound[i - 1]:>11.4f} "
+            f"{h.kl[i - 1]:>9.2e} {h.clip_fraction[i - 1]:>8.2%}")
+    say("")
+    say.check("every PPO step's improvement lies within its CPO bounds", "", inside)
+    pi = ppo.policy
+    pdl = trl.performance_difference(mdp, pi, trl.softmax(np.zeros(mdp.shape)))
+    say.check("performance difference lemma: J(pi_new) - J(pi_0)", f"{abs(pdl - (ppo.J - h.J[0])):.1e}",
+              abs(pdl - (ppo.J - h.J[0])) < 1e-9)
+    say("", "The PPO policy after 8 iterations:", world.render_policy(pi))
+
+
+def imitation_section(world, say):
+    say.heading("4. Imitation learning and inverse RL")
+    # MaxEnt IRL (2008) is exact on deterministic dynamics (shared/MATH.md 9.2), so this part uses the
+    # tour's map without slip; for stochastic dynamics use mce_irl (maximum causal entropy).
+    world = gridworld(TOUR_MAP, slip=0.0, gamma=0.9, rewards={"G": 1.0, "H": -1.0}, terminal="GH")
+    mdp = world.mdp
+    phi = world.cell_type_features()
+    types = world.cell_types
+    w_true = np.array([{"G": 1.0, "H": -1.0}.get(t, 0.0) for t in types])
+    horizon = 10
+    expert = trl.maxent_backward_pass(mdp, phi @ w_true, horizon)
+    p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
+    demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), p0=p0)
+    say(f"On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
+        f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell.",
+        "MaxEnt IRL (Ziebart et al. 2008) recovers the reward by gradient ascent on the exact log-likelihood:")
+    res = trl.maxent_irl(mdp, phi, demos, horizon)
+    # The cell types partition the states, so a constant shift of the weights changes nothing:
+    # both rewards are shown relative to their value on '.' cells.
+    base = types.index(".")
+    say("", "True reward (relative to '.'):", world.render_values(phi @ (w_true - w_true[base])))
+    say("", "Recovered reward (relative to '.'):", world.render_values(phi @ (res.weights - res.weights[base])), "")
+    counts = trl.trajectory_feature_counts(mdp, demos, phi, gamma=1.0).mean(axis=0)
+    start = np.bincount(demos.states[:, 0], minlength=mdp.n_states) / demos.n_episodes
+    model = trl.maxent_forward_pass(mdp, res.policy, horizon, p0=start) @ phi
+    err = float(np.max(np.abs(counts - model)))
+    say.check(f"converged in {res.n_iterations} steps; feature matching max |f~ - sum_s D(s) f(s)|", f"{err:.1e}",
+              bool(res.converged) and err < 1e-6)
+
+    say("", "Behaviour cloning vs DAgger on the 'recoverable drift' MDP (shared/MATH.md section 8):",
+        "a learner that errs with probability eps = 1e-3 where the expert would not; cost = steps spent off track.", "")
+    eps = 1e-3
+    drift = trl.drift_mdp()
+    say(f"  {'T':>4s} {'BC cost':>10s} {'T^2 eps':>9s} {'DAgger cost':>12s} {'T eps':>8s}")
+    ok = True
+    costs = {}
+    for T in (10, 20, 40, 80):
+        bc = -trl.finite_horizon_values(drift, trl.drift_bc_learner(eps), T).J
+        dg = -trl.finite_horizon_values(drift, trl.drift_dagger_learner(eps), T).J
+        costs[T] = (bc, dg)
+        ok &= abs(bc - trl.drift_bc_cost(T, eps)) < 1e-12 and abs(dg - trl.drift_dagger_cost(T, eps)) < 1e-12
+        ok &= bc <= T * T * eps and dg <= T * eps
+        say(f"  {T:>4d} {bc:>10.5f} {T * T * eps:>9.3f} {dg:>12.5f} {T * eps:>8.3f}")
+    say("")
+    say.check("exact costs equal the closed forms and respect T^2 eps and T eps", "", ok)
+    say.check("doubling T: BC cost grows ~4x (quadratic), DAgger ~2x (linear)",
+              f"{costs[80][0] / costs[40][0]:.2f}x, {costs[80][1] / costs[40][1]:.2f}x",
+              costs[80][0] / costs[40][0] > 3.5 and costs[80][1] / costs[40][1] < 2.1)
+
+
 def main(argv=None, out=None):
     out = sys.stdout if out is None else out
     say = _Printer(out)
     say("tabular_rl " + trl.__version__ + ": exact tabular reinforcement learning, a tour.")
     world = tour_world()
-    core_section(world, say)
+    opt, _ = core_section(world, say)
+    policy_optimisation_section(world, opt, say)
+    imitation_section(world, say)
     say("")
     if say.failures:
         say(f"{say.failures} check(s) FAILED.")
