@@ -52,3 +52,16 @@ def test_tour_runs_and_every_check_passes():
     buf = io.StringIO()
     assert main([], out=buf) == 0, buf.getvalue()
     assert "FAILED" not in buf.getvalue()
+
+
+def test_readme_quick_start_runs_and_prints_what_it_shows(capsys):
+    """Bug caught: a README quick start that no longer runs, or whose printed output went stale."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"## Quick start\s+```python\n(.*?)```", text, re.S).group(1)
+    shown = re.search(r"prints the values of the random policy as a grid,\s+```\n(.*?)```", text, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert printed.startswith(shown)
