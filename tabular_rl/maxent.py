@@ -242,7 +242,10 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     >>> pi[1, 0]                       # the last step's successor is never rewarded
     array([0.5, 0.5])
     """
-    return maxent_partition(mdp, state_rewards, horizon, terminal_states=terminal_states).policy
+    r = _check_state_rewards(state_rewards, mdp)
+    horizon = _v.check_int(horizon, "horizon", min_value=0)
+    # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
+    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))[1]
 
 
 def maxent_log_partition(mdp, state_rewards, horizon, *, terminal_states=None):

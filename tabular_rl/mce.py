@@ -220,6 +220,11 @@ def mce_policy(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_it
     array([[0.26894142, 0.73105858],
            [0.26894142, 0.73105858]])
     """
+    if horizon is not None and temperature == 1.0:
+        r = _check_rewards(rewards, mdp)
+        horizon = _check_soft_options(mdp, horizon, temperature, tol, max_iter)[0]
+        # The fused kernel keeps only V_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
+        return _kernels.mce_backward(mdp, r, horizon, mdp.gamma, np.zeros(mdp.n_states))[1]
     return soft_values(mdp, rewards, horizon=horizon, temperature=temperature, tol=tol, max_iter=max_iter).policy
 
 
