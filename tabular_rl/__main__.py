@@ -141,7 +141,7 @@ def imitation_section(world, say):
     expert = trl.maxent_backward_pass(mdp, phi @ w_true, horizon)
     p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
     demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), p0=p0)
-    say(f"On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
+    say("On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
         f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell.",
         "MaxEnt IRL (Ziebart et al. 2008) recovers the reward by gradient ascent on the exact log-likelihood:")
     res = trl.maxent_irl(mdp, phi, demos, horizon)

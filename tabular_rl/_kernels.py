@@ -197,7 +197,7 @@ def forward_distributions(mdp, pi, horizon, p0, *, store=True, threads=None, sma
     Every path computes the same sums in a different order; they agree to
     round-off (1e-15 relative on the benchmarks).
     """
-    S, A = mdp.n_states, mdp.n_actions
+    S = mdp.n_states
     dtype = np.result_type(pi, p0, np.float64)
     out = np.empty((horizon, S), dtype=dtype) if store else None
     total = np.zeros(S, dtype=dtype)

@@ -16,7 +16,6 @@ from . import _kernels
 from . import _validation as _v
 from .control import policy_iteration
 from .evaluation import discounted_visitation
-from .sampling import Trajectories
 
 __all__ = [
     "ApprenticeshipResult",
@@ -144,12 +143,6 @@ def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, p0=None):
     return np.einsum("t,ts,tsa,sak->k", discount, d, pi_t, phi)
 
 
-def _check_trajectories(trajectories, mdp, name="trajectories"):
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(f"{name} must be a tabular_rl.Trajectories, got {type(trajectories).__name__}")
-    return trajectories.check_against(mdp, name)
-
-
 def trajectory_feature_counts(mdp, trajectories, features, *, gamma=None):
     r"""Per-episode discounted feature counts, shape (N, K).
 
@@ -181,7 +174,7 @@ def trajectory_feature_counts(mdp, trajectories, features, *, gamma=None):
     array([[1. , 0.5],
            [0. , 1.5]])
     """
-    _check_trajectories(trajectories, mdp)
+    _v.check_trajectories(trajectories, mdp)
     phi = check_features(features, mdp, "features")
     gamma = mdp.gamma if gamma is None else _v.check_gamma(gamma)
     H = trajectories.horizon

@@ -48,12 +48,6 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_trajectories(trajectories, mdp, name="trajectories"):
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(f"{name} must be a tabular_rl.Trajectories, got {type(trajectories).__name__}")
-    return trajectories.check_against(mdp, name)
-
-
 def _check_expert(expert, mdp, horizon, name="expert"):
     """A deterministic (one-hot) stationary or time-varying policy; returns (policy, labels)."""
     expert = _v.check_policy(expert, mdp, name, horizon=horizon, time_varying=True)
@@ -93,7 +87,7 @@ def state_action_counts(mdp, trajectories):
     array([[0., 2.],
            [0., 0.]])
     """
-    _check_trajectories(trajectories, mdp)
+    _v.check_trajectories(trajectories, mdp)
     S, A = mdp.shape
     H = trajectories.horizon
     flat = trajectories.states[:, :H] * A + trajectories.actions
@@ -192,7 +186,7 @@ def behavior_cloning_objective(mdp, pi, trajectories):
     >>> float(np.exp(behavior_cloning_objective(mdp, [[0.25, 0.75]], tr)))   # 0.75 * 0.25
     0.1875
     """
-    _check_trajectories(trajectories, mdp)
+    _v.check_trajectories(trajectories, mdp)
     H = trajectories.horizon
     pi = _v.check_policy(pi, mdp, horizon=H, time_varying=True)
     s, a = trajectories.states[:, :H], trajectories.actions

@@ -16,12 +16,10 @@ Conventions:
   step, state and action.
 """
 
-import types
 
 import numpy as np
 
 from . import _validation as _v
-from .sampling import Trajectories
 
 __all__ = [
     "cumulative_ratios",
@@ -41,10 +39,7 @@ def _as_time_varying(pi, H):
 
 def _check_inputs(trajectories, target, behavior):
     """Validate (trajectories, target, behavior); return (traj, e (H,S,A), b (H,S,A))."""
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(
-            f"trajectories must be a tabular_rl.Trajectories (e.g. from rollout), got {type(trajectories).__name__}"
-        )
+    _v.check_trajectories(trajectories)
     H = trajectories.horizon
     e = _v.as_float_array(target, "target")
     if e.ndim not in (2, 3):
@@ -52,7 +47,7 @@ def _check_inputs(trajectories, target, behavior):
     S, A = e.shape[-2:]
     e = _v.check_policy(e, (S, A), "target", horizon=H, time_varying=True)
     b = _v.check_policy(behavior, (S, A), "behavior", horizon=H, time_varying=True)
-    trajectories.check_against(types.SimpleNamespace(n_states=S, n_actions=A), "trajectories")
+    trajectories.check_against((S, A), "trajectories")
     time_varying = e.ndim == 3 or b.ndim == 3
     e, b = _as_time_varying(e, H), _as_time_varying(b, H)
     uncovered = (e > 0) & (b <= 0)

@@ -84,7 +84,7 @@ class TabularMDP:
             self._init_sparse(P)
         else:
             self._init_dense(P)
-        S, A = self.n_states, self.n_actions
+        S = self.n_states
         self.R = _readonly(self._reduce_reward(R))
         if mu is None:
             mu = np.full(S, 1.0 / S)

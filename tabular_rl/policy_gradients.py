@@ -19,7 +19,6 @@ Conventions (shared/MATH.md sections 0 and 2):
 """
 
 import dataclasses
-import types
 
 import numpy as np
 from scipy.special import logsumexp
@@ -28,7 +27,6 @@ from . import _validation as _v
 from .evaluation import _evaluate, _finite_horizon_backward
 from . import _kernels
 from .policies import log_softmax, softmax
-from .sampling import Trajectories
 
 __all__ = [
     "PolicyOptimizationHistory",
@@ -632,15 +630,6 @@ def npg_log_normalizers(mdp, theta, step_size):
 # --------------------------------------------------------------------------- REINFORCE
 
 
-def _check_trajectories(trajectories, S, A, name="trajectories"):
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(
-            f"{name} must be a tabular_rl.Trajectories (e.g. from rollout), got {type(trajectories).__name__}"
-        )
-    trajectories.check_against(types.SimpleNamespace(n_states=S, n_actions=A), name)
-    return trajectories
-
-
 def _check_baseline(baseline, S, H):
     """A baseline of shape (S,) or (H, S), returned as (H, S)."""
     b = _v.as_float_array(baseline, "baseline")
@@ -720,7 +709,7 @@ def reinforce_gradient_samples(trajectories, theta, gamma, *, method="reward_to_
     S, A = theta.shape
     if A < 1:
         raise ValueError(f"theta must have at least one action column, got shape {theta.shape}")
-    _check_trajectories(trajectories, S, A)
+    _v.check_trajectories(trajectories, (S, A))
     gamma = _v.check_real(gamma, "gamma", low=0.0, high=1.0)
     N, H = trajectories.n_episodes, trajectories.horizon
     r = trajectories.rewards

@@ -48,7 +48,7 @@ from . import _validation as _v
 from . import bounds as _b
 from ._kernels import forward_distributions
 from .policies import softmax
-from .sampling import Trajectories, rollout
+from .sampling import rollout
 
 __all__ = [
     "PPOHistory",
@@ -820,12 +820,6 @@ def ppo_kl_exact(mdp, theta0, *, n_iterations=20, n_epochs=10, learning_rate=1.0
 # sampled PPO
 
 
-def _check_trajectories(trajectories, mdp, name="trajectories"):
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(f"{name} must be a tabular_rl.Trajectories, got {type(trajectories).__name__}")
-    return trajectories.check_against(mdp, name)
-
-
 def _sample_ratios(pi_new, pi_old, s, a, name="pi_old"):
     p_old = pi_old[s, a]
     bad = p_old <= 0
@@ -884,7 +878,7 @@ def sampled_clipped_surrogate_objective(mdp, trajectories, pi_old, pi_new, advan
     >>> sampled_clipped_surrogate_objective(mdp, tr, [[0.5, 0.5]], [[1.0, 0.0]], [[0.5, -0.5]], 0.2)
     0.4
     """
-    trajectories = _check_trajectories(trajectories, mdp)
+    trajectories = _v.check_trajectories(trajectories, mdp)
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "sampled_clipped_surrogate_objective")
     epsilon = _check_epsilon(epsilon)
     adv = _v.as_float_array(advantages, "advantages")

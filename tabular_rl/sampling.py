@@ -79,8 +79,8 @@ class Trajectories:
         return self.actions.shape[1]
 
     def check_against(self, mdp, name="trajectories"):
-        """Raise ``ValueError`` unless every state and action index is valid for ``mdp``."""
-        S, A = mdp.n_states, mdp.n_actions
+        """Raise ``ValueError`` unless every state and action index is valid for ``mdp`` (or its ``(S, A)``)."""
+        S, A = mdp if isinstance(mdp, tuple) else (mdp.n_states, mdp.n_actions)
         for arr, n, what in ((self.states, S, "states"), (self.actions, A, "actions")):
             bad = (arr < 0) | (arr >= n)
             if np.any(bad):

@@ -17,7 +17,6 @@ from hypothesis.extra import numpy as hnp
 
 from tabular_rl import (
     TabularMDP,
-    expected_return,
     finite_horizon_optimal,
     finite_horizon_values,
     greedy,

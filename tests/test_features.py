@@ -390,7 +390,7 @@ def test_error_messages():
         occupancy_mixture_policy(mdp.with_(gamma=1.0), [pi], [1.0])
     with pytest.raises(ValueError, match="horizon == -1, must be >= 0"):
         finite_horizon_feature_expectations(mdp, pi, phi, -1)
-    with pytest.raises(TypeError, match="trajectories must be a tabular_rl.Trajectories, got list"):
+    with pytest.raises(TypeError, match=r"trajectories must be a tabular_rl.Trajectories \(e.g. from rollout\), got list"):
         empirical_feature_expectations(mdp, [[0, 1]], phi)
     bad = Trajectories(states=[[0, 5]], actions=[[0]], rewards=[[0.0]])
     with pytest.raises(ValueError, match=r"trajectories.states must lie in \[0, 1\], got 5"):

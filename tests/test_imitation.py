@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tabular_rl import TabularMDP, Trajectories, finite_horizon_values, rollout, state_distributions
 from tabular_rl import strategies as trs
@@ -297,7 +296,7 @@ def test_error_messages():
         behavior_cloning(toy, tr, default_action="first")
     with pytest.raises(ValueError, match="smoothing == -1, must be in"):
         behavior_cloning(toy, tr, smoothing=-1.0)
-    with pytest.raises(TypeError, match="trajectories must be a tabular_rl.Trajectories, got tuple"):
+    with pytest.raises(TypeError, match=r"trajectories must be a tabular_rl.Trajectories \(e.g. from rollout\), got tuple"):
         behavior_cloning(toy, (tr.states, tr.actions))
     with pytest.raises(ValueError, match=r"trajectories.states must lie in \[0, 1\], got 2"):
         behavior_cloning(mdp, tr)
