@@ -105,7 +105,7 @@ class TabularMDP:
         P = _v._normalise_rows(P, "P", "transition")
         self.n_states, self.n_actions = int(P.shape[0]), int(P.shape[1])
         P.setflags(write=False)
-        self.P = P
+        self._P_dense = P
         self.is_sparse = False
         self._P_flat = P.reshape(self.n_states * self.n_actions, self.n_states)
 
@@ -150,7 +150,6 @@ class TabularMDP:
         P.indices.setflags(write=False)
         P.indptr.setflags(write=False)
         self.n_states, self.n_actions = int(S), int(A)
-        self.P = P
         self.is_sparse = True
         self._P_flat = P
 
@@ -191,6 +190,19 @@ class TabularMDP:
         )
 
     # -------------------------------------------------------------- primitives
+    @property
+    def P(self):
+        """The transitions as given: the read-only (S, A, S) array, or a CSR (S*A, S) matrix.
+
+        A sparse MDP hands out a new CSR object over its own read-only arrays on
+        every access (no copy), so not even inserting a new entry into it can
+        change the MDP.
+        """
+        if self.is_sparse:
+            M = self._P_flat
+            return sp.csr_matrix((M.data, M.indices, M.indptr), shape=M.shape, copy=False)
+        return self._P_dense
+
     @property
     def shape(self):
         """``(n_states, n_actions)``."""

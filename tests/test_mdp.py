@@ -346,3 +346,27 @@ def test_large_sparse_mdp_is_never_densified(monkeypatch):
     np.testing.assert_allclose(fh.d.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(dist, fh.d, rtol=0, atol=0)
     assert V[-1] > V[0] > 0
+
+
+def test_inserting_into_sparse_P_cannot_change_the_mdp():
+    """Bug caught: mdp.P handed out the MDP's own CSR object, so inserting a new entry (which
+    reallocates its arrays and bypasses their read-only flags) silently changed the MDP."""
+    import warnings
+
+    import scipy.sparse as sp
+
+    P = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [1.0, 0.0]]))
+    mdp = TabularMDP(P, [0.0, 1.0], 0.9)
+    before = mdp.P.toarray()
+    nnz, indices = mdp.nnz, mdp.P.indices.copy()
+    handed = mdp.P
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SparseEfficiencyWarning for the structural change
+        try:
+            handed[0, 1] = 0.5
+        except ValueError:
+            pass  # the shared arrays are read-only
+    np.testing.assert_array_equal(mdp.P.toarray(), before)
+    assert mdp.nnz == nnz
+    np.testing.assert_array_equal(mdp.P.indices, indices)
+    np.testing.assert_array_equal(mdp.expected_next(np.array([0.0, 1.0])), [[0.0, 1.0], [0.5, 0.0]])
