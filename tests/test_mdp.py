@@ -348,9 +348,9 @@ def test_large_sparse_mdp_is_never_densified(monkeypatch):
     assert V[-1] > V[0] > 0
 
 
-def test_inserting_into_sparse_P_cannot_change_the_mdp():
-    """Bug caught: mdp.P handed out the MDP's own CSR object, so inserting a new entry (which
-    reallocates its arrays and bypasses their read-only flags) silently changed the MDP."""
+def test_changing_the_handed_out_sparse_P_cannot_change_the_mdp():
+    """Bug caught: mdp.P handed out the MDP's own CSR object, so rebinding its arrays
+    (``P.data = ...``, which read-only flags cannot stop) or inserting an entry changed the MDP."""
     import warnings
 
     import scipy.sparse as sp
@@ -360,10 +360,11 @@ def test_inserting_into_sparse_P_cannot_change_the_mdp():
     before = mdp.P.toarray()
     nnz, indices = mdp.nnz, mdp.P.indices.copy()
     handed = mdp.P
+    handed.data = np.zeros_like(handed.data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SparseEfficiencyWarning for the structural change
         try:
-            handed[0, 1] = 0.5
+            mdp.P[3, 1] = 0.5
         except ValueError:
             pass  # the shared arrays are read-only
     np.testing.assert_array_equal(mdp.P.toarray(), before)
