@@ -329,18 +329,40 @@ def _reference_log_expected_exp(P, logz):
     return out
 
 
+def _mdp_product(mdp, threads):
+    """The MDP's ``y = P x`` product, built once per (MDP, threads): its row split costs a
+    search of the whole indptr, as much as the elementwise work of a step."""
+    cache = mdp.__dict__.setdefault("_csr_products", {})
+    product = cache.get(threads)
+    if product is None:
+        product = cache[threads] = _CSRProduct(mdp._P_flat, threads)
+    return product
+
+
+def _finite_max(logz):
+    """max(logz) as a float, or None if ``logz`` is all -inf (one pass over logz).
+
+    Callers have already routed NaN and +inf to the reference path."""
+    m = float(np.max(logz))
+    return None if m == -np.inf else m
+
+
+def _has_nan_or_posinf(logz):
+    m = np.max(logz)
+    return bool(np.isnan(m) or m == np.inf)
+
+
 def _shifted_expectation(mdp, logz, threads, out=None):
     """``(y, m)`` with y = P exp(logz - m) flat (S*A,), m = max finite logz (None if all -inf)."""
-    finite = logz[np.isfinite(logz)]
-    if finite.size == 0:
+    m = _finite_max(logz)
+    if m is None:
         return None, None
-    m = float(np.max(finite))
     with np.errstate(under="ignore"):
         w = np.exp(logz - m)
     S, A = mdp.n_states, mdp.n_actions
     y = np.empty(S * A) if out is None else out.reshape(S * A)
     if mdp.is_sparse:
-        _CSRProduct(mdp._P_flat, threads)(w, y)
+        _mdp_product(mdp, threads)(w, y)
     else:
         np.dot(mdp._P_flat, w, out=y)
     return y, m
@@ -385,7 +407,7 @@ def log_expected_exp(mdp, logz, *, threads=None):
     """
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
-    if np.any(np.isnan(logz)) or np.any(logz == np.inf):
+    if _has_nan_or_posinf(logz):
         return _log_expected_exp_reference(mdp, logz)
     y, m = _shifted_expectation(mdp, logz, threads)
     if y is None:
@@ -511,7 +533,7 @@ def _soft_q(mdp, V, r, gamma, threads=None, out=None):
         return Q.reshape(S, A)
     V = np.asarray(V, dtype=np.float64)
     if mdp.is_sparse:
-        _CSRProduct(mdp._P_flat, threads)(np.ascontiguousarray(V), Q)
+        _mdp_product(mdp, threads)(np.ascontiguousarray(V), Q)
     elif np.all(np.isfinite(V)):
         np.dot(mdp._P_flat, V, out=Q)
     else:  # dense zeros times -inf would be nan: only successors with P > 0 count
@@ -551,7 +573,7 @@ def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
-    if r.ndim == 1 and not np.any(np.isnan(logz)) and not np.any(logz == np.inf):
+    if r.ndim == 1 and not _has_nan_or_posinf(logz):
         y, m = _shifted_expectation(mdp, logz, threads, out=out)
         if y is None:
             pi = np.empty((S, A)) if out is None else out
