@@ -39,7 +39,7 @@ from . import _kernels
 from . import _validation as _v
 from .evaluation import _Resolvent
 from .features import check_features, feature_expectations
-from .maxent import IRLResult, _check_weights, _gradient_ascent
+from .maxent import IRLResult, _check_method, _check_weights, _gradient_ascent
 from .sampling import Trajectories
 
 __all__ = [
@@ -431,6 +431,7 @@ def mce_irl(
     step_size=1.0,
     soft_tol=1e-12,
     soft_max_iter=100_000,
+    method="gradient",
 ):
     r"""Maximum causal entropy IRL: gradient ascent on the concave MCE objective.
 
@@ -462,6 +463,9 @@ def mce_irl(
         Cap on ascent steps; a RuntimeWarning names it if reached.
     step_size : float > 0
         First trial step.
+    method : {"gradient", "lbfgs"}
+        As in :func:`tabular_rl.maxent.maxent_irl`: gradient ascent, or L-BFGS on
+        the same exact objective and gradient (far fewer iterations).
     soft_tol, soft_max_iter
         Options of the inner soft value iteration (infinite horizon).
 
@@ -492,8 +496,9 @@ def mce_irl(
     tol = _v.check_real(tol, "tol", low=0.0, low_open=True)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     step_size = _v.check_real(step_size, "step_size", low=0.0, low_open=True)
+    method = _check_method(method)
     w, _, _, policy, values, norms, k, converged = _gradient_ascent(
-        prob.value_and_grad, w0, tol=tol, max_iter=max_iter, step_size=step_size, name="mce_irl"
+        prob.value_and_grad, w0, tol=tol, max_iter=max_iter, step_size=step_size, name="mce_irl", method=method
     )
     reward = prob.phi @ w
     if prob.state_features:

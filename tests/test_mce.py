@@ -226,15 +226,17 @@ def test_mce_objective_is_concave_along_random_directions(mdp, data):
 
 
 # --------------------------------------------------------------------- IRL
+@pytest.mark.parametrize("method", ["gradient", "lbfgs"])
 @settings(max_examples=10)
-@given(trs.mdps(max_states=4, max_actions=3, gamma=trs.gammas(max_value=0.8)), st.data())
-def test_mce_irl_from_exact_expert_expectations_matches_features(mdp, data):
-    """From exact expert feature expectations the ascent reaches ||mu_tilde - mu_pi|| <= 1e-6, monotone."""
+@given(mdp=trs.mdps(max_states=4, max_actions=3, gamma=trs.gammas(max_value=0.8)), data=st.data())
+def test_mce_irl_from_exact_expert_expectations_matches_features(method, mdp, data):
+    """From exact expert feature expectations the ascent reaches ||mu_tilde - mu_pi|| <= 1e-6, monotone,
+    with either optimiser (catches an L-BFGS wrapper that negates the wrong part or stops early)."""
     S, A = mdp.shape
     phi = data.draw(arrays((S, A, 2), 0.0, 1.0))
     w0 = data.draw(arrays((2,), -2.0, 2.0))
     mu_E = feature_expectations(mdp, mce_policy(mdp, phi @ w0, tol=1e-15), phi)
-    res = mce_irl(mdp, phi, mu_E, tol=1e-9, max_iter=3000)
+    res = mce_irl(mdp, phi, mu_E, tol=1e-9, max_iter=3000, method=method)
     assert isinstance(res, IRLResult) and res.converged
     assert np.max(np.abs(feature_expectations(mdp, res.policy, phi) - mu_E)) <= 1e-6
     assert np.all(np.diff(res.log_likelihood) >= -1e-11 * (1 + np.abs(res.log_likelihood[1:])))
@@ -301,3 +303,6 @@ def test_mce_irl_warns_naming_max_iter():
     with pytest.warns(RuntimeWarning, match="max_iter=4"):
         res = mce_irl(mdp, [[[1.0], [0.0]]], [5.0], max_iter=4)
     assert not res.converged
+    with pytest.warns(RuntimeWarning, match="max_iter=4"):
+        res = mce_irl(mdp, [[[1.0], [0.0]]], [5.0], max_iter=4, method="lbfgs")
+    assert not res.converged and res.n_iterations <= 4
