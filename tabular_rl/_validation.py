@@ -39,11 +39,12 @@ def _show(x):
     return repr(x.item() if isinstance(x, np.generic) else x)
 
 
-def as_float_array(x, name, *, ndim=None):
+def as_float_array(x, name, *, ndim=None, real=False):
     """Return ``x`` as a float64 ndarray, or raise ``TypeError`` naming ``name``.
 
     Complex input is kept complex (complex-step differentiation passes through
-    several functions); anything that is not numeric is rejected.
+    several functions) unless ``real`` is true, when it is a ``TypeError``;
+    anything that is not numeric is rejected.
     """
     if sp.issparse(x):
         raise TypeError(f"{name} must be a dense array-like, got a scipy.sparse {type(x).__name__}")
@@ -55,7 +56,10 @@ def as_float_array(x, name, *, ndim=None):
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if not np.iscomplexobj(arr):
+    if np.iscomplexobj(arr):
+        if real:
+            raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    else:
         arr = arr.astype(np.float64, copy=False)
     if ndim is not None:
         ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)

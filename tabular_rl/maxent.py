@@ -69,9 +69,7 @@ __all__ = [
 
 # ---------------------------------------------------------------- validation
 def _check_state_rewards(state_rewards, mdp, name="state_rewards"):
-    r = _v.as_float_array(state_rewards, name)
-    if np.iscomplexobj(r):
-        raise TypeError(f"{name} must be real, got dtype {r.dtype}")
+    r = _v.as_float_array(state_rewards, name, real=True)
     _v.check_shape(r, (mdp.n_states,), name, what="(one reward per state)")
     return _v.check_finite(r, name)
 
@@ -104,9 +102,7 @@ def _log_terminal(terminal_states, S):
 
 
 def _check_state_features(features, mdp):
-    phi = _v.as_float_array(features, "features")
-    if np.iscomplexobj(phi):
-        raise TypeError(f"features must be real, got dtype {phi.dtype}")
+    phi = _v.as_float_array(features, "features", real=True)
     if phi.ndim != 2 or phi.shape[0] != mdp.n_states or phi.shape[1] < 1:
         raise ValueError(
             f"features must have shape ({mdp.n_states}, K) with K >= 1 (state features), got {phi.shape}"
@@ -115,9 +111,7 @@ def _check_state_features(features, mdp):
 
 
 def _check_weights(weights, K, name="weights"):
-    w = _v.as_float_array(weights, name)
-    if np.iscomplexobj(w):
-        raise TypeError(f"{name} must be real, got dtype {w.dtype}")
+    w = _v.as_float_array(weights, name, real=True)
     _v.check_shape(w, (K,), name, what="(one weight per feature)")
     return _v.check_finite(w, name)
 

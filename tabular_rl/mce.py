@@ -54,9 +54,7 @@ __all__ = [
 
 
 def _check_rewards(rewards, mdp, name="rewards"):
-    r = _v.as_float_array(rewards, name)
-    if np.iscomplexobj(r):
-        raise TypeError(f"{name} must be real, got dtype {r.dtype}")
+    r = _v.as_float_array(rewards, name, real=True)
     S, A = mdp.shape
     if r.shape == (S,):
         r = np.repeat(r[:, None], A, axis=1)

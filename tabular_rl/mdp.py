@@ -92,9 +92,7 @@ class TabularMDP:
 
     # ------------------------------------------------------------------ set-up
     def _init_dense(self, P):
-        P = _v.as_float_array(P, "P")
-        if np.iscomplexobj(P):
-            raise TypeError(f"P must be real, got dtype {P.dtype}")
+        P = _v.as_float_array(P, "P", real=True)
         if P.ndim != 3 or P.shape[0] != P.shape[2] or 0 in P.shape:
             raise ValueError(
                 f"P must have shape (S, A, S) with S, A >= 1 (dense) or be a scipy.sparse (S*A, S) "
@@ -165,9 +163,7 @@ class TabularMDP:
                 raise ValueError("R must be finite, got a non-finite entry in sparse R")
             r = np.asarray(self._P_flat.multiply(R).sum(axis=1)).ravel()
             return r.reshape(S, A)
-        R = _v.as_float_array(R, "R")
-        if np.iscomplexobj(R):
-            raise TypeError(f"R must be real, got dtype {R.dtype}")
+        R = _v.as_float_array(R, "R", real=True)
         if R.shape == (S,):
             _v.check_finite(R, "R")
             return np.repeat(R[:, None], A, axis=1)
