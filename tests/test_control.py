@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -26,31 +25,10 @@ from tabular_rl import (
 )
 from tabular_rl import strategies as trs
 from tabular_rl.control import ControlResult, FiniteHorizonControl
+from helpers import scale, tol1, tol2, twin
+
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _scale(mdp):
-    R = float(np.max(np.abs(mdp.R)))
-    H = 1.0 / (1.0 - mdp.gamma) if mdp.gamma < 1 else 1.0
-    return R, H
-
-
-def tol1(mdp):
-    R, H = _scale(mdp)
-    return 1e-10 * (1 + R) * H
-
-
-def tol2(mdp):
-    R, H = _scale(mdp)
-    return 1e-9 * (1 + R) * H**2
-
-
-def twin(mdp):
-    S, A = mdp.shape
-    if mdp.is_sparse:
-        return TabularMDP(mdp.todense(), mdp.R, mdp.gamma, mu=mdp.mu)
-    return TabularMDP(sp.csr_matrix(mdp.P.reshape(S * A, S)), mdp.R, mdp.gamma, mu=mdp.mu)
 
 
 def T(mdp, V):
@@ -297,7 +275,7 @@ def test_dense_and_sparse_control_agree(mdp, H):
     """policy_iteration, value_iteration and finite_horizon_optimal give the same numbers
     and policies in both layouts (1e-12, scaled)."""
     other = twin(mdp)
-    R, Hf = _scale(mdp)
+    R, Hf = scale(mdp)
     a, b = finite_horizon_optimal(mdp, H), finite_horizon_optimal(other, H)
     t = 1e-12 * (1 + R) * max(H, 1)
     np.testing.assert_allclose(a.V, b.V, rtol=0, atol=t)

@@ -33,40 +33,9 @@ from tabular_rl.evaluation import (
     q_values,
     state_distributions,
 )
+from helpers import scale, tol1, tol2, tol_layout, twin
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _scale(mdp):
-    R = float(np.max(np.abs(mdp.R)))
-    H = 1.0 / (1.0 - mdp.gamma) if mdp.gamma < 1 else 1.0
-    return R, H
-
-
-def tol1(mdp):
-    """Single-solve identities: 1e-10 (1+R) H_eff."""
-    R, H = _scale(mdp)
-    return 1e-10 * (1 + R) * H
-
-
-def tol2(mdp):
-    """Identities comparing two solves, and inequalities: 1e-9 (1+R) H_eff^2."""
-    R, H = _scale(mdp)
-    return 1e-9 * (1 + R) * H**2
-
-
-def tol_layout(mdp):
-    """Dense versus sparse: the same numbers to 1e-12, scaled by the size of the values."""
-    R, H = _scale(mdp)
-    return 1e-12 * (1 + R) * H
-
-
-def twin(mdp):
-    """The same MDP in the other layout (dense <-> sparse)."""
-    S, A = mdp.shape
-    if mdp.is_sparse:
-        return TabularMDP(mdp.todense(), mdp.R, mdp.gamma, mu=mdp.mu)
-    return TabularMDP(sp.csr_matrix(mdp.P.reshape(S * A, S)), mdp.R, mdp.gamma, mu=mdp.mu)
 
 
 def oracle(mdp, pi):
@@ -377,7 +346,7 @@ def test_lp_duality_primal_equals_dual_equals_normalised_optimum(mdp):
     stopping at a non-optimal policy, or a flow constraint off by (1-gamma))."""
     res = policy_iteration(mdp)
     Vstar, Qstar = res.V, res.Q
-    R, H = _scale(mdp)
+    R, H = scale(mdp)
     lp_tol = 1e-8 * (1 + R) * H
     opt = (1 - mdp.gamma) * mdp.mu @ Vstar
     primal, V_lp = lp_primal(mdp)
@@ -404,7 +373,7 @@ def test_lp_vertex_occupancy_round_trips(mdp, data):
     is not the flow solution)."""
     c = data.draw(hnp.arrays(np.float64, mdp.shape, elements=st.floats(-1, 1)))
     _, rho = lp_dual(mdp, c)
-    R, H = _scale(mdp)
+    R, H = scale(mdp)
     back = occupancy_measure(mdp, policy_from_occupancy(rho))
     np.testing.assert_allclose(back, rho, rtol=0, atol=1e-8 * H)
 

@@ -18,13 +18,8 @@ from tabular_rl import (
     uniform,
 )
 from tabular_rl import strategies as trs
+from helpers import twin
 
-
-def twin(mdp):
-    S, A = mdp.shape
-    if mdp.is_sparse:
-        return TabularMDP(mdp.todense(), mdp.R, mdp.gamma, mu=mdp.mu)
-    return TabularMDP(sp.csr_matrix(mdp.P.reshape(S * A, S)), mdp.R, mdp.gamma, mu=mdp.mu)
 
 
 def flat(P):
