@@ -300,6 +300,23 @@ def test_occupancy_round_trip_for_a_mixture_of_occupancies(case, data):
 
 
 # -------------------------------------------------------------------- LP duality
+#
+# HiGHS (through scipy.optimize.linprog) is a test-only oracle. Its answers are
+# feasible and optimal only to its feasibility tolerances (1e-7 by default, on its
+# internally scaled problem), which is far coarser than the library's LU. So the
+# oracle's error is not bounded by a fixed number: every solve returns, with its
+# point, an interval [lo, hi] that provably contains the LP optimum, computed from
+# the returned primal point and multipliers and their measured violations.
+#
+# Primal: min c.V s.t. (E - g P) V >= r, with c = (1 - g) mu. Dual: max r.rho s.t.
+# (E - g P)^T rho = c, rho >= 0. (E picks the state of each state-action row.)
+#
+# * hi: if V violates the constraints by at most delta, V + delta / (1 - g) is
+#   feasible (adding t to V raises every constraint's slack by (1 - g) t), so
+#   opt <= c.V + delta (c sums to 1 - g).
+# * lo: for rho+ = max(rho, 0) with flow residual e = (E - g P)^T rho+ - c, every
+#   feasible V has c.V = rho+.(E - g P) V - e.V >= r.rho+ - |e|_1 |V|_inf; at V = V*,
+#   |V*|_inf <= |r|_inf / (1 - g), so opt >= r.rho+ - |e|_1 |r|_inf / (1 - g).
 
 
 def _lp_matrices(mdp):
@@ -309,33 +326,56 @@ def _lp_matrices(mdp):
     return P, E
 
 
+def _lp_interval(mdp, V, rho, objective):
+    """[lo, hi] containing max_rho objective.rho over the normalised flow polytope."""
+    P, E = _lp_matrices(mdp)
+    M = E - mdp.gamma * P
+    r = np.ravel(objective)
+    c = (1 - mdp.gamma) * mdp.mu
+    delta = max(float(np.max(r - M @ V)), 0.0)
+    rho_plus = np.maximum(np.ravel(rho), 0.0)
+    e = M.T @ rho_plus - c
+    r_max = float(np.max(np.abs(r)))
+    return float(r @ rho_plus - np.sum(np.abs(e)) * r_max / (1 - mdp.gamma)), float(c @ V + delta)
+
+
+def _highs(**kwargs):
+    res = linprog(method="highs", **kwargs)
+    assert res.status == 0, res.message
+    return res
+
+
 def lp_primal(mdp):
-    """min_V (1-g) mu.V  s.t.  V(s) >= r(s,a) + g P(.|s,a).V  (test-only oracle: HiGHS)."""
+    """min_V (1-g) mu.V  s.t.  V(s) >= r(s,a) + g P(.|s,a).V  (test-only oracle: HiGHS).
+
+    Returns the objective, V, and the certified interval [lo, hi] around the optimum."""
     S = mdp.n_states
     P, E = _lp_matrices(mdp)
-    res = linprog(
-        (1 - mdp.gamma) * mdp.mu,
+    res = _highs(
+        c=(1 - mdp.gamma) * mdp.mu,
         A_ub=mdp.gamma * P - E,
         b_ub=-mdp.R.ravel(),
         bounds=[(None, None)] * S,
-        method="highs",
     )
-    assert res.status == 0, res.message
-    return res.fun, res.x
+    rho = -res.ineqlin.marginals  # the multipliers of V >= r + g P V are the dual's rho
+    return res.fun, res.x, _lp_interval(mdp, res.x, rho, mdp.R)
 
 
 def lp_dual(mdp, objective):
-    """max_{rho >= 0} objective.rho subject to the normalised flow (test-only oracle)."""
+    """max_{rho >= 0} objective.rho subject to the normalised flow (test-only oracle).
+
+    Returns the objective, rho (its tiny negative entries, within HiGHS's bound
+    tolerance, clipped to 0) and the certified interval [lo, hi] around the optimum."""
     P, E = _lp_matrices(mdp)
-    res = linprog(
-        -np.ravel(objective),
+    res = _highs(
+        c=-np.ravel(objective),
         A_eq=E.T - mdp.gamma * P.T,
         b_eq=(1 - mdp.gamma) * mdp.mu,
         bounds=[(0, None)] * P.shape[0],
-        method="highs",
     )
-    assert res.status == 0, res.message
-    return -res.fun, res.x.reshape(mdp.shape)
+    V = -res.eqlin.marginals  # the flow constraints' multipliers are the primal's V (sign: linprog minimises -objective)
+    interval = _lp_interval(mdp, V, res.x, objective)
+    return -res.fun, np.maximum(res.x, 0.0).reshape(mdp.shape), interval
 
 
 @settings(max_examples=40)
@@ -343,26 +383,37 @@ def lp_dual(mdp, objective):
 def test_lp_duality_primal_equals_dual_equals_normalised_optimum(mdp):
     """primal = dual = (1-g) mu.V* (V* from exact PI), complementary slackness
     rho*(s,a) > 0 => Q*(s,a) = V*(s), and pi_{rho*} is optimal from mu (catches PI
-    stopping at a non-optimal policy, or a flow constraint off by (1-gamma))."""
+    stopping at a non-optimal policy, or a flow constraint off by (1-gamma)).
+
+    The library's answer keeps its own tolerance (two solves: ``tol2``); the oracle's
+    answers are compared through the interval each HiGHS solve certifies (see above),
+    never through a fixed number that HiGHS's 1e-7 feasibility tolerance can exceed."""
     res = policy_iteration(mdp)
     Vstar, Qstar = res.V, res.Q
-    R, H = scale(mdp)
-    lp_tol = 1e-8 * (1 + R) * H
+    tol = tol2(mdp)
     opt = (1 - mdp.gamma) * mdp.mu @ Vstar
-    primal, V_lp = lp_primal(mdp)
-    dual, rho = lp_dual(mdp, mdp.R)
-    assert abs(primal - opt) <= lp_tol
-    assert abs(dual - opt) <= lp_tol
-    # Where mu > 0 the primal solution is V* itself.
+    primal, V_lp, (lo_p, hi_p) = lp_primal(mdp)
+    dual, rho, (lo_d, hi_d) = lp_dual(mdp, mdp.R)
+    # The library's optimum lies in both certified intervals ...
+    assert lo_p - tol <= opt <= hi_p + tol
+    assert lo_d - tol <= opt <= hi_d + tol
+    # ... and so does each oracle's reported objective (a sanity check of the oracle).
+    width_p, width_d = hi_p - lo_p, hi_d - lo_d
+    assert abs(primal - opt) <= width_p + tol
+    assert abs(dual - opt) <= width_d + tol
+    # Where mu > 0 the primal solution is V* itself: V_lp >= V* - delta/(1-g) everywhere
+    # (delta <= width), and mu.(V_lp - V*) <= (hi - opt)/(1-g), so at a state with mu > 0
+    # V_lp - V* <= (width + sum_{s'} mu(s') delta) / ((1-g) mu(s)).
     pos = mdp.mu > 1e-6
-    np.testing.assert_allclose(V_lp[pos], Vstar[pos], rtol=0, atol=lp_tol / np.min(mdp.mu[pos]))
-    # Complementary slackness.
-    support = rho > 1e-7
-    gap = (Vstar[:, None] - Qstar)[support]
-    assert np.all(np.abs(gap) <= lp_tol)
-    # pi_rho* is optimal from mu.
+    slack = (width_p + tol) / (1 - mdp.gamma)
+    np.testing.assert_allclose(V_lp[pos], Vstar[pos], rtol=0, atol=2 * slack / np.min(mdp.mu[pos]))
+    # Complementary slackness, weighted: sum rho (V* - Q*) = opt - r.rho (for flow-feasible
+    # rho), so every term is at most the width of the interval plus the library's tolerance.
+    gap = Vstar[:, None] - Qstar
+    assert np.all(rho * np.abs(gap) <= width_d + tol)
+    # pi_rho* is optimal from mu, to the same accuracy divided by (1 - gamma).
     pi_rho = policy_from_occupancy(rho)
-    assert expected_return(mdp, pi_rho) >= mdp.mu @ Vstar - lp_tol / (1 - mdp.gamma)
+    assert expected_return(mdp, pi_rho) >= mdp.mu @ Vstar - (width_d + tol) / (1 - mdp.gamma) ** 2
 
 
 @settings(max_examples=40)
@@ -370,12 +421,15 @@ def test_lp_duality_primal_equals_dual_equals_normalised_optimum(mdp):
 def test_lp_vertex_occupancy_round_trips(mdp, data):
     """A feasible rho from the dual LP with a random objective is the occupancy of
     pi_rho: rho -> pi_rho -> rho^{pi_rho} = rho (catches an occupancy_measure that
-    is not the flow solution)."""
+    is not the flow solution). The oracle's rho violates the flow by its measured
+    residual e, which moves the occupancy by at most |e|_1 / (1 - gamma)."""
     c = data.draw(hnp.arrays(np.float64, mdp.shape, elements=st.floats(-1, 1)))
-    _, rho = lp_dual(mdp, c)
+    _, rho, _ = lp_dual(mdp, c)
+    P, E = _lp_matrices(mdp)
+    e = (E - mdp.gamma * P).T @ rho.ravel() - (1 - mdp.gamma) * mdp.mu
     R, H = scale(mdp)
     back = occupancy_measure(mdp, policy_from_occupancy(rho))
-    np.testing.assert_allclose(back, rho, rtol=0, atol=1e-8 * H)
+    np.testing.assert_allclose(back, rho, rtol=0, atol=np.sum(np.abs(e)) * H + tol2(mdp))
 
 
 # ------------------------------------------------------------------ finite horizon
