@@ -26,6 +26,8 @@ __all__ = [
     "check_shape",
     "check_real",
     "check_trajectories",
+    "input_dtype",
+    "row_sum_tolerance",
 ]
 
 #: Rows of transition matrices and policies must sum to 1 within this tolerance;
@@ -39,26 +41,70 @@ def _show(x):
     return repr(x.item() if isinstance(x, np.generic) else x)
 
 
-def as_float_array(x, name, *, ndim=None, real=False):
+def _ragged_index(x, path=()):
+    """The first index path at which a nested sequence's lengths differ, or None.
+
+    Returns ``(path, expected_length, found_length)``: ``path`` names the element
+    whose length differs from that of its first sibling.
+    """
+    if not isinstance(x, (list, tuple)) or not x:
+        return None
+    lengths = [len(e) if isinstance(e, (list, tuple, np.ndarray)) else None for e in x]
+    for i, n in enumerate(lengths):
+        if n != lengths[0]:
+            return path + (i,), lengths[0], n
+    for i, e in enumerate(x):
+        found = _ragged_index(list(e) if isinstance(e, np.ndarray) else e, path + (i,))
+        if found is not None:
+            return found
+    return None
+
+
+def _length(n):
+    return "a scalar" if n is None else f"length {n}"
+
+
+def as_float_array(x, name, *, ndim=None, real=True):
     """Return ``x`` as a float64 ndarray, or raise ``TypeError`` naming ``name``.
 
-    Complex input is kept complex (complex-step differentiation passes through
-    several functions) unless ``real`` is true, when it is a ``TypeError``;
-    anything that is not numeric is rejected.
+    Complex input is a ``TypeError`` (NumPy would drop the imaginary part with only
+    a warning), except where ``real=False``: the functions that are analytic in
+    their argument pass complex input through for complex-step differentiation.
+    Anything that is not numeric is rejected; a ragged nested sequence gets a
+    ``ValueError`` naming the first index where the lengths differ.
     """
     if sp.issparse(x):
         raise TypeError(f"{name} must be a dense array-like, got a scipy.sparse {type(x).__name__}")
     try:
         arr = np.asarray(x)
-    except Exception as exc:  # pragma: no cover - numpy raises many types
+    except Exception as exc:  # numpy raises ValueError for ragged input, others for odd objects
+        ragged = _ragged_index(x)
+        if ragged is not None:
+            idx, want, got = ragged
+            where = "".join(f"[{i}]" for i in idx)
+            raise ValueError(
+                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
+                f"sibling has {_length(want)}; every row must have the same length"
+            ) from None
         raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
+        ragged = _ragged_index(x) if arr.dtype == object else None
+        if ragged is not None:
+            idx, want, got = ragged
+            where = "".join(f"[{i}]" for i in idx)
+            raise ValueError(
+                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
+                f"sibling has {_length(want)}; every row must have the same length"
+            )
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         if real:
-            raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+            raise TypeError(
+                f"{name} must be real, got dtype {arr.dtype} (the imaginary part would be dropped; "
+                "pass numpy.real(...) if that is intended)"
+            )
     else:
         arr = arr.astype(np.float64, copy=False)
     if ndim is not None:
@@ -67,6 +113,26 @@ def as_float_array(x, name, *, ndim=None, real=False):
             want = " or ".join(str(n) for n in ndims)
             raise ValueError(f"{name} must be {want}-dimensional, got shape {arr.shape}")
     return arr
+
+
+def input_dtype(x):
+    """The dtype ``x`` arrives in (before any conversion to float64), or None."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if isinstance(dtype, np.dtype) else None
+
+
+def row_sum_tolerance(dtype, row_length):
+    """Tolerance on a probability row's sum for input of ``dtype``.
+
+    ``ROW_SUM_TOL`` (1e-8) for float64 and exact (integer, bool) input. Rows given
+    in a lower precision (float32, float16) carry that precision's round-off: each
+    entry is within eps/2 relative of the intended probability, so the sum of n
+    entries is within ``n * eps`` of 1 (with room for the rounding of the sum
+    itself); the tolerance is the larger of the two.
+    """
+    if dtype is not None and np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        return max(ROW_SUM_TOL, row_length * float(np.finfo(dtype).eps))
+    return ROW_SUM_TOL
 
 
 def check_shape(arr, shape, name, *, what=""):
@@ -151,30 +217,39 @@ def check_infinite_horizon(mdp, what):
         )
 
 
-def _normalise_rows(arr, name, index_names, *, tol=ROW_SUM_TOL):
-    """Check that the last axis sums to 1 within ``tol``; return exactly renormalised rows."""
+def _normalise_rows(arr, name, index_names, *, tol=ROW_SUM_TOL, dtype=None):
+    """Check that the last axis sums to 1 within ``tol``; return exactly renormalised rows.
+
+    ``dtype`` is the dtype the caller's array arrived in: for a lower-precision
+    float the tolerance widens to its round-off (:func:`row_sum_tolerance`), and a
+    row outside it is reported with the dtype named.
+    """
+    if dtype is not None:
+        tol = max(tol, row_sum_tolerance(dtype, arr.shape[-1] if arr.ndim else 1))
     sums = arr.sum(axis=-1)
     bad = ~(np.abs(sums - 1.0) <= tol)
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ", ".join(str(i) for i in idx)
         label = f"{name}[{where}, :]" if idx else name
+        given = f" for {dtype} input" if dtype is not None and tol > ROW_SUM_TOL else ""
         raise ValueError(
-            f"{label} sums to {_show(sums[idx])}; each {index_names} row must sum to 1 (tolerance {tol:g})"
+            f"{label} sums to {_show(sums[idx])}; each {index_names} row must sum to 1 (tolerance {tol:g}{given})"
         )
     return arr / sums[..., None]
 
 
 def check_distribution(p, name, size):
     """A probability vector of shape ``(size,)``; renormalised exactly within tolerance."""
+    dtype = input_dtype(p)
     p = as_float_array(p, name, ndim=1)
     check_shape(p, (size,), name)
     check_finite(p, name)
     check_nonnegative(p, name)
-    return _normalise_rows(p, name, "distribution")
+    return _normalise_rows(p, name, "distribution", dtype=dtype)
 
 
-def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=False):
+def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=False, real=True):
     """Validate a policy and return it as a fresh float64 array.
 
     Parameters
@@ -187,6 +262,9 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
         If given, a time-varying policy must have exactly this many steps.
     time_varying : bool
         Whether a time-varying (H, S, A) policy is accepted.
+    real : bool
+        False where the caller is analytic in ``pi`` and passes complex-step
+        perturbations through; otherwise complex input is a ``TypeError``.
 
     Returns
     -------
@@ -197,7 +275,8 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
         S, A = mdp_or_shape
     else:
         S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
-    pi = as_float_array(pi, name)
+    dtype = input_dtype(pi)
+    pi = as_float_array(pi, name, real=real)
     if pi.ndim == 3 and time_varying:
         H = pi.shape[0] if horizon is None else horizon
         check_shape(pi, (H, S, A), name, what=f"(a time-varying policy for horizon {H})")
@@ -208,7 +287,7 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
         raise ValueError(f"{name} must have shape ({S}, {A}) or ({H}, {S}, {A}), got {pi.shape}")
     check_finite(pi, name)
     check_nonnegative(pi, name)
-    return _normalise_rows(pi, name, "policy")
+    return _normalise_rows(pi, name, "policy", dtype=dtype)
 
 
 def check_rng(rng):

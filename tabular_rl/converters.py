@@ -34,10 +34,15 @@ def _interleave(blocks, S, A):
 def _as_blocks(X, name):
     """``X`` as a list of 2-D blocks (dense arrays or sparse matrices) and whether any is sparse."""
     if sp.issparse(X):
-        raise TypeError(
-            f"{name} must be an (A, S, S) array or a sequence of A (S, S) matrices, got one scipy.sparse "
-            f"matrix of shape {X.shape}; wrap it in a list if A == 1"
-        )
+        # One sparse matrix: A blocks of S rows stacked action-major (row a*S + s is P(.|s, a)).
+        if X.ndim != 2 or X.shape[1] < 1 or X.shape[0] < 1 or X.shape[0] % X.shape[1] != 0:
+            raise ValueError(
+                f"{name} given as one scipy.sparse matrix must have shape (A*S, S) with rows ordered "
+                f"action-major (row a*S + s), got shape {X.shape}"
+            )
+        X = sp.csr_matrix(X)
+        S = X.shape[1]
+        return [X[a * S:(a + 1) * S] for a in range(X.shape[0] // S)], True
     if isinstance(X, np.ndarray) and X.dtype != object:
         arr = _v.as_float_array(X, name)
         return [arr[a] for a in range(arr.shape[0])] if arr.ndim == 3 else arr, False
@@ -61,13 +66,17 @@ def from_pymdptoolbox(P, R, gamma, mu=None):
 
     Parameters
     ----------
-    P : array_like or sequence
+    P : array_like, sequence or scipy.sparse matrix
         Shape (A, S, S), or a sequence (list, tuple, 1-D object array) of A
-        matrices of shape (S, S), dense or ``scipy.sparse``. If any is sparse, the
-        MDP is sparse (CSR (S*A, S)); otherwise dense.
-    R : array_like or sequence
+        matrices of shape (S, S), dense or ``scipy.sparse``, or one
+        ``scipy.sparse`` matrix of shape (A*S, S) whose rows are ordered
+        action-major (row ``a*S + s`` is P(. | s, a): the A blocks stacked, as
+        ``scipy.sparse.vstack(P_list)`` gives). If any block is sparse, the MDP is
+        sparse (CSR (S*A, S), rows reordered state-major); otherwise dense.
+    R : array_like, sequence or scipy.sparse matrix
         Shape (S,), (S, A), or (A, S, S) (also a sequence of A (S, S) matrices,
-        dense or sparse).
+        dense or sparse, or one sparse (A*S, S) matrix stacked action-major like
+        ``P``).
     gamma : float
         Discount in [0, 1]. pymdptoolbox calls it ``discount``.
     mu : array_like, shape (S,), optional

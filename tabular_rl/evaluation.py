@@ -361,7 +361,8 @@ def finite_horizon_values(mdp, pi, horizon, *, mu=None):
     (array([3., 2., 1., 0.]), 3.0)
     """
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
+    # Analytic in pi: complex-step perturbations pass through to V, Q and J.
+    pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True, real=False)
     mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     V, Q = _finite_horizon_backward(mdp, pi, horizon)
     d, _ = _kernels.forward_distributions(mdp, pi, horizon, mu)

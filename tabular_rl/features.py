@@ -797,7 +797,10 @@ def max_margin_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
         bar = mix.feature_expectations
         t = mix.distance
         # At round-off distance the direction is noise: report w = 0 (mu_E is matched).
-        w = (mu_E - bar) / t if t > 1e-13 * (1.0 + scale) else np.zeros_like(mu_E)
+        # w is normalised by its own norm (not by t, computed from lam @ (mus - mu_E),
+        # which differs from ||mu_E - lam @ mus|| in the last bits), so ||w|| = 1 to round-off.
+        diff = mu_E - bar
+        w = diff / np.linalg.norm(diff) if t > 1e-13 * (1.0 + scale) else np.zeros_like(mu_E)
         ws.append(w)
         ts.append(t)
         if t <= epsilon:

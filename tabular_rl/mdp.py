@@ -33,7 +33,18 @@ class TabularMDP:
         P(s2 | s, a). Sparse: any ``scipy.sparse`` matrix or array of shape
         (S*A, S) whose row ``s*A + a`` is P(. | s, a); it is stored as CSR and
         never densified. Entries must be finite and non-negative and every row
-        must sum to 1 within 1e-8 (rows are then renormalised exactly).
+        must sum to 1 within 1e-8 (rows are then renormalised exactly in
+        float64); for float32 or float16 input the tolerance is that dtype's
+        round-off, n * eps for a row of n entries (1.2e-7 per entry in float32).
+
+        The layout is state-first. An action-first (A, S, S) array (the layout
+        of pymdptoolbox and many course handouts) with A != S is rejected with
+        a message naming :func:`~tabular_rl.converters.from_pymdptoolbox`; with
+        A == S it cannot be told apart from (S, A, S) and is read as such, so
+        convert it (``from_pymdptoolbox``, or ``numpy.transpose(P, (1, 0, 2))``).
+        Likewise a sparse matrix whose rows are ordered action-major
+        (``a*S + s``) has the same shape as the state-major one expected here:
+        pass it to ``from_pymdptoolbox``, which takes that order.
     R : array_like or scipy.sparse matrix/array
         Rewards, one of: shape (S,), a state reward r(s) paid for every action;
         shape (S, A), the expected reward r(s, a); shape (S, A, S), a transition
@@ -92,15 +103,30 @@ class TabularMDP:
 
     # ------------------------------------------------------------------ set-up
     def _init_dense(self, P):
-        P = _v.as_float_array(P, "P", real=True)
+        dtype = _v.input_dtype(P)
+        P = _v.as_float_array(P, "P")
         if P.ndim != 3 or P.shape[0] != P.shape[2] or 0 in P.shape:
+            hint = ""
+            if P.ndim == 3 and P.shape[1] == P.shape[2] and 0 not in P.shape:
+                A, S = P.shape[0], P.shape[1]
+                hint = (
+                    f"; the shape fits the action-first layout (A, S, S) = ({A}, {S}, {S}) of pymdptoolbox "
+                    "and many course handouts: use tabular_rl.converters.from_pymdptoolbox(P, R, gamma) "
+                    "or pass numpy.transpose(P, (1, 0, 2))"
+                )
+            elif P.ndim == 3 and P.shape[0] == P.shape[1] and 0 not in P.shape:
+                S, A = P.shape[0], P.shape[2]
+                hint = (
+                    f"; the shape fits irl-maxent's layout (S, S, A) = ({S}, {S}, {A}): use "
+                    "tabular_rl.converters.from_irl_maxent(P, R, gamma)"
+                )
             raise ValueError(
                 f"P must have shape (S, A, S) with S, A >= 1 (dense) or be a scipy.sparse (S*A, S) "
-                f"matrix, got shape {P.shape}"
+                f"matrix, got shape {P.shape}{hint}"
             )
         _v.check_finite(P, "P")
         _v.check_nonnegative(P, "P")
-        P = _v._normalise_rows(P, "P", "transition")
+        P = _v._normalise_rows(P, "P", "transition", dtype=dtype)
         self.n_states, self.n_actions = int(P.shape[0]), int(P.shape[1])
         P.setflags(write=False)
         self._P_dense = P
@@ -119,6 +145,7 @@ class TabularMDP:
         A = n_rows // S
         if np.iscomplexobj(P.data) or not np.issubdtype(P.dtype, np.number):
             raise TypeError(f"sparse P must have a real dtype, got {P.dtype}")
+        dtype = P.dtype
         P = sp.csr_matrix(P, dtype=np.float64, copy=True)
         P.sum_duplicates()
         if not np.all(np.isfinite(P.data)):
@@ -135,12 +162,14 @@ class TabularMDP:
             )
         P.eliminate_zeros()
         sums = np.asarray(P.sum(axis=1)).ravel()
-        bad = np.abs(sums - 1.0) > _v.ROW_SUM_TOL
+        tol = _v.row_sum_tolerance(dtype, int(np.max(np.diff(P.indptr), initial=1)))
+        bad = ~(np.abs(sums - 1.0) <= tol)
         if np.any(bad):
             row = int(np.flatnonzero(bad)[0])
+            given = f" for {dtype} input" if tol > _v.ROW_SUM_TOL else ""
             raise ValueError(
                 f"P[{row // A}, {row % A}, :] (sparse row {row}) sums to {sums[row].item()!r}; "
-                f"each transition row must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
+                f"each transition row must sum to 1 (tolerance {tol:g}{given})"
             )
         P.data /= np.repeat(sums, np.diff(P.indptr))
         P.sort_indices()

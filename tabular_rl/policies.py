@@ -23,8 +23,9 @@ __all__ = [
 ]
 
 
-def _check_logits(theta, name="theta"):
-    theta = _v.as_float_array(theta, name)
+def _check_logits(theta, name="theta", *, real=False):
+    # softmax and log_softmax are analytic: complex logits pass through (complex step).
+    theta = _v.as_float_array(theta, name, real=real)
     if theta.ndim < 1:
         raise ValueError(f"{name} must have at least 1 dimension (actions last), got shape {theta.shape}")
     if theta.shape[-1] < 1:
@@ -113,7 +114,7 @@ def greedy(Q):
     array([[0., 1., 0.],
            [1., 0., 0.]])
     """
-    Q = _check_logits(Q, "Q")
+    Q = _check_logits(Q, "Q", real=True)
     best = np.argmax(Q, axis=-1)  # np.argmax returns the first maximum
     out = np.zeros(Q.shape)
     np.put_along_axis(out, best[..., None], 1.0, axis=-1)

@@ -48,8 +48,8 @@ __all__ = [
 _REINFORCE_METHODS = ("full_return", "reward_to_go", "reward_to_go_without_gamma_t")
 
 
-def _check_theta(theta, mdp, name="theta"):
-    theta = _v.as_float_array(theta, name)
+def _check_theta(theta, mdp, name="theta", *, real=True):
+    theta = _v.as_float_array(theta, name, real=real)
     _v.check_shape(theta, mdp.shape, name, what="(softmax logits, one row per state)")
     _v.check_finite(theta, name)
     return theta
@@ -97,7 +97,7 @@ def softmax_objective(mdp, theta):
     >>> softmax_objective(mdp, [[0.0, 0.0]])          # r_pi = 0.5, / (1 - 0.5)
     1.0
     """
-    theta = _check_theta(theta, mdp)
+    theta = _check_theta(theta, mdp, real=False)  # analytic in theta: complex step passes through
     _v.check_infinite_horizon(mdp, "softmax_objective")
     V = _evaluate(mdp, softmax(theta), visitation=False)[0]
     J = mdp.mu @ V
@@ -226,7 +226,7 @@ def log_barrier_objective(mdp, theta, reg):
     >>> log_barrier_objective(mdp, [[0.0, 0.0]], 0.1)  # uniform pi: the KL term is 0
     1.0
     """
-    theta = _check_theta(theta, mdp)
+    theta = _check_theta(theta, mdp, real=False)  # analytic in theta: complex step passes through
     reg = _check_reg(reg)
     S, A = mdp.shape
     J = softmax_objective(mdp, theta)
@@ -444,8 +444,6 @@ def _check_loop(mdp, theta0, n_iterations, what):
     _v.check_infinite_horizon(mdp, what)
     n_iterations = _v.check_int(n_iterations, "n_iterations", min_value=0)
     theta = np.zeros(mdp.shape) if theta0 is None else _check_theta(theta0, mdp, "theta0").copy()
-    if np.iscomplexobj(theta):
-        raise TypeError(f"theta0 must be real, got dtype {theta.dtype}")
     return theta, n_iterations
 
 

@@ -285,6 +285,10 @@ def test_dense_and_sparse_control_agree(mdp, H):
         a, b = policy_iteration(mdp), policy_iteration(other)
         np.testing.assert_allclose(a.V, b.V, rtol=0, atol=t)
         np.testing.assert_allclose(a.Q, b.Q, rtol=0, atol=t)
+    if mdp.gamma <= 0.999:
+        # Value iteration needs about log(tol (1-gamma) / R) / log(gamma) sweeps: 4e4 at
+        # gamma = 0.999, but 1e17 for the gamma = 1 - 1e-16 this strategy can draw, where it
+        # stops at its cap with a warning (tested in its own test) and proves nothing here.
         a, b = value_iteration(mdp, tol=1e-8), value_iteration(other, tol=1e-8)
         np.testing.assert_allclose(a.V, b.V, rtol=0, atol=t)
         assert a.n_iterations == b.n_iterations

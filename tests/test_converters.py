@@ -68,8 +68,9 @@ def test_pymdptoolbox_mixed_list_and_dense_R_with_sparse_P():
 
 def test_pymdptoolbox_validation():
     P = np.stack([np.eye(2), np.eye(2)])
-    with pytest.raises(TypeError, match=r"P must be an \(A, S, S\) array or a sequence of A \(S, S\) matrices, got one scipy.sparse"):
-        from_pymdptoolbox(sp.csr_matrix(np.eye(2)), [0.0, 0.0], 0.9)
+    with pytest.raises(ValueError, match=r"P given as one scipy.sparse matrix must have shape \(A\*S, S\) with rows "
+                                         r"ordered action-major \(row a\*S \+ s\), got shape \(3, 2\)"):
+        from_pymdptoolbox(sp.csr_matrix(np.ones((3, 2)) / 2), [0.0, 0.0], 0.9)
     with pytest.raises(TypeError, match=r"P must be an \(A, S, S\) array or a sequence of A \(S, S\) matrices, got int"):
         from_pymdptoolbox(3, [0.0, 0.0], 0.9)
     with pytest.raises(ValueError, match=r"P must have shape \(A, S, S\) \(pymdptoolbox layout\), got shape \(2, 2\)"):
@@ -312,3 +313,28 @@ def test_gymnasium_initial_distribution_validation():
     env = SimpleNamespace(P={0: {0: [(1.0, 0, 0.0, False)]}}, initial_state_distrib=np.ones(2) / 2)
     with pytest.raises(ValueError, match=r"env.unwrapped.initial_state_distrib must have shape \(1,\) \(one entry per state\), got \(2,\)"):
         from_gymnasium(env, 0.9)
+
+
+def test_pymdptoolbox_one_sparse_matrix_with_action_major_rows():
+    """One sparse (A*S, S) matrix with rows a*S + s (the A blocks stacked, as
+    scipy.sparse.vstack gives them) is the same MDP as the list of blocks and as the
+    dense (A, S, S) array: catches a converter that reads the stacked rows state-major
+    (row s*A + a), which also sums to 1 row by row and so passes every other check."""
+    rng = np.random.default_rng(3)
+    S, A = 3, 2
+    P = rng.random((A, S, S))
+    P /= P.sum(axis=2, keepdims=True)
+    R = rng.standard_normal((S, A))
+    stacked = sp.vstack([sp.csr_matrix(P[a]) for a in range(A)], format="csr")
+    one = from_pymdptoolbox(stacked, R, 0.9)
+    listed = from_pymdptoolbox([sp.csr_matrix(P[a]) for a in range(A)], R, 0.9)
+    dense = from_pymdptoolbox(P, R, 0.9)
+    assert one.is_sparse
+    # Equal up to the exact renormalisation, whose row sums are added in a different
+    # order in the two layouts: a relative error of at most S ulp.
+    ulp = S * np.finfo(float).eps
+    np.testing.assert_allclose(one.todense(), dense.P, rtol=ulp, atol=0)
+    np.testing.assert_array_equal(one.todense(), listed.todense())
+    # The same matrix read state-major is a different MDP.
+    naive = TabularMDP(stacked, R, 0.9)
+    assert not np.array_equal(naive.todense(), dense.P)

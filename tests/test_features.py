@@ -66,11 +66,15 @@ def _nnls_hull_distance(mus, target_):
 
 
 def _run(method, *args, **kw):
-    """Run an apprenticeship method; a warning must come exactly when it did not converge."""
+    """Run an apprenticeship method; a warning about the loop must come exactly when it did
+    not converge. closest_mixture's own warning (its certified duality gap above 1e-9 scale,
+    on near-duplicate feature expectations) is a separate statement about the accuracy of the
+    mixture weights and may come either way; the tests check the distances themselves."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = method(*args, **kw)
-    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)
+               and not str(w.message).startswith("closest_mixture:")]
     assert bool(runtime) == (not res.converged), [str(w.message) for w in runtime]
     return res
 
