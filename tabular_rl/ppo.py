@@ -42,11 +42,11 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from . import _validation as _v
 from . import bounds as _b
 from ._kernels import forward_distributions
+from .evaluation import _sparse_lu
 from .policies import softmax
 from .sampling import rollout
 
@@ -905,8 +905,8 @@ def _estimated_values(mdp, trajectories):
     inv = np.divide(1.0, counts, out=np.zeros(S), where=counts > 0)
     r_hat = np.bincount(s, weights=trajectories.rewards.ravel(), minlength=S) * inv
     C = sp.csr_matrix((inv[s], (s, s2)), shape=(S, S))  # duplicates are summed
-    M = (sp.identity(S, format="csc") - mdp.gamma * C).tocsc()
-    return spla.splu(M).solve(r_hat)
+    M = (sp.identity(S, format="csc") - mdp.gamma * C).tocsc()  # an M-matrix like I - gamma P_pi
+    return _sparse_lu(M).solve(r_hat)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
