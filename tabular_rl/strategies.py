@@ -16,8 +16,15 @@ cases S = 1, A = 1 and gamma = 0.
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as _exc:  # hypothesis is the `test` extra, not a runtime dependency
+    raise ImportError(
+        "tabular_rl.strategies needs hypothesis: pip install -e '.[test]' "
+        "(or pip install 'tabular-rl-exact[test]')"
+    ) from _exc
 
 from .mdp import TabularMDP
 
@@ -137,3 +144,183 @@ def mdps(
     use_sparse = draw(st.booleans()) if sparse is None else sparse
     P_arg = sp.csr_matrix(P.reshape(S * A, S)) if use_sparse else P
     return TabularMDP(P_arg, R, g, mu=mu)
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies for grading student code (tabular_rl.grading): the sample-level arrays students
+# write functions of (GAE segments, PPO ratios and advantages, trajectories), time-varying
+# policies and (mdp, policy) pairs.
+
+
+def _unit_interval(value, name):
+    """A fixed value, a strategy, or None for [0, 1] with 0 and 1 likely."""
+    if value is None:
+        return gammas(max_value=1.0)
+    if isinstance(value, st.SearchStrategy):
+        return value
+    return st.just(float(value))
+
+
+def time_varying_policies(horizon, n_states, n_actions, *, bound=8.0, deterministic=None):
+    """Time-varying policies, shape (horizon, S, A): one policy per step, each as in :func:`policies`.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.time_varying_policies(3, 2, 2))
+    ... def test_rows_sum_to_one(pi):
+    ...     assert pi.shape == (3, 2, 2) and abs(pi.sum(axis=2) - 1).max() < 1e-12
+    >>> test_rows_sum_to_one()
+    """
+    step = policies(n_states, n_actions, bound=bound, deterministic=deterministic)
+    return st.lists(step, min_size=horizon, max_size=horizon).map(
+        lambda steps: np.stack(steps) if steps else np.empty((0, n_states, n_actions))
+    )
+
+
+@st.composite
+def mdp_policy_pairs(draw, *, deterministic_policy=None, time_varying_horizon=None, **mdp_options):
+    """Pairs ``(mdp, pi)``: an MDP from :func:`mdps` (``mdp_options`` are its keywords) and a policy for it.
+
+    ``deterministic_policy`` is passed to :func:`policies`; ``time_varying_horizon=H`` draws an
+    (H, S, A) policy instead of an (S, A) one.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.mdp_policy_pairs(max_states=3))
+    ... def test_shapes_match(pair):
+    ...     mdp, pi = pair
+    ...     assert pi.shape == mdp.shape
+    >>> test_shapes_match()
+    """
+    mdp = draw(mdps(**mdp_options))
+    S, A = mdp.shape
+    if time_varying_horizon is None:
+        return mdp, draw(policies(S, A, deterministic=deterministic_policy))
+    return mdp, draw(time_varying_policies(time_varying_horizon, S, A, deterministic=deterministic_policy))
+
+
+@st.composite
+def trajectories(draw, mdp, policy, *, horizon, min_episodes=1, max_episodes=4, p0=None):
+    """:class:`~tabular_rl.Trajectories` of ``horizon`` steps that ``mdp`` can produce under ``policy``.
+
+    Every episode has positive probability: :math:`s_0` is in the support of ``p0``
+    (default ``mdp.mu``), :math:`a_t` in the support of :math:`\\pi_t(\\cdot|s_t)`,
+    :math:`s_{t+1}` in the support of :math:`P(\\cdot|s_t, a_t)`, and the reward is
+    :math:`r(s_t, a_t)`. Hypothesis chooses among the possible steps (and shrinks towards
+    the lowest indices); the draws do not follow the probabilities: use
+    :func:`tabular_rl.rollout` for Monte Carlo samples and
+    :func:`tabular_rl.enumerate_trajectories` for exact expectations.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like, shape (S, A) or (horizon, S, A)
+    horizon : int >= 0
+    min_episodes, max_episodes : int
+    p0 : array_like, shape (S,), optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import TabularMDP, strategies as trs
+    >>> mdp = TabularMDP(np.full((2, 2, 2), 0.5), R=[0.0, 1.0], gamma=0.9)
+    >>> @given(trs.trajectories(mdp, [[1.0, 0.0], [0.5, 0.5]], horizon=3))
+    ... def test_action_0_in_state_0(tr):
+    ...     assert tr.states.shape[1] == 4 and np.all(tr.actions[tr.states[:, :3] == 0] == 0)
+    >>> test_action_0_in_state_0()
+    """
+    S, A = mdp.shape
+    P = mdp.todense()
+    pi = np.asarray(policy, dtype=np.float64)
+    start = mdp.mu if p0 is None else np.asarray(p0, dtype=np.float64)
+    n = draw(st.integers(min_episodes, max_episodes))
+    states = np.zeros((n, horizon + 1), dtype=np.intp)
+    actions = np.zeros((n, horizon), dtype=np.intp)
+    for i in range(n):
+        s = draw(st.sampled_from(np.flatnonzero(start > 0).tolist()))
+        states[i, 0] = s
+        for t in range(horizon):
+            pi_t = pi if pi.ndim == 2 else pi[t]
+            a = draw(st.sampled_from(np.flatnonzero(pi_t[s] > 0).tolist()))
+            s = draw(st.sampled_from(np.flatnonzero(P[s, a] > 0).tolist()))
+            actions[i, t], states[i, t + 1] = a, s
+    from .sampling import Trajectories
+
+    return Trajectories(states, actions, mdp.R[states[:, :horizon], actions])
+
+
+@st.composite
+def gae_inputs(draw, *, min_steps=1, max_steps=8, batch=None, gamma=None, lambda_=None, terminations=True,
+               bound=10.0):
+    """Arguments of :func:`tabular_rl.gae`: a dict with ``rewards``, ``values``, ``gamma``, ``lambda_``, ``terminated``.
+
+    ``rewards`` (T,) and ``values`` (T+1,) (the last bootstraps the truncated end), a boolean
+    ``terminated`` (T,) mask (all False with ``terminations=False``), T in [min_steps, max_steps].
+    With ``batch`` (an int N or a strategy for it) the arrays get a leading axis of N independent
+    segments. ``gamma`` and ``lambda_``: a fixed value, a strategy, or None for [0, 1] with 0 and 1 likely.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> import tabular_rl as trl
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.gae_inputs(batch=2))
+    ... def test_lambda_one_is_return_minus_value(x):
+    ...     assert x["values"].shape == (2, x["rewards"].shape[1] + 1)
+    ...     trl.gae(x["rewards"], x["values"], x["gamma"], x["lambda_"], terminated=x["terminated"])
+    >>> test_lambda_one_is_return_minus_value()
+    """
+    T = draw(st.integers(min_steps, max_steps))
+    if batch is None:
+        lead = ()
+    else:
+        lead = (draw(batch) if isinstance(batch, st.SearchStrategy) else int(batch),)
+    elems = st.floats(-bound, bound, **_FLOATS)
+    rewards = draw(hnp.arrays(np.float64, lead + (T,), elements=elems))
+    values = draw(hnp.arrays(np.float64, lead + (T + 1,), elements=elems))
+    if terminations:
+        terminated = draw(hnp.arrays(np.bool_, lead + (T,)))
+    else:
+        terminated = np.zeros(lead + (T,), dtype=bool)
+    return dict(rewards=rewards, values=values, gamma=draw(_unit_interval(gamma, "gamma")),
+                lambda_=draw(_unit_interval(lambda_, "lambda_")), terminated=terminated)
+
+
+@st.composite
+def ppo_samples(draw, *, min_size=1, max_size=16, epsilon=None, max_ratio=3.0, bound=10.0):
+    """Arguments of :func:`tabular_rl.ppo_clip_objective`: a dict with ``ratios``, ``advantages``, ``epsilon``.
+
+    Ratios in [0, max_ratio] with the kinks 1 - epsilon, 1 + epsilon and the values 0 and 1
+    likely; advantages in [-bound, bound]; ``epsilon`` fixed, a strategy, or None for
+    [0, 0.5] with 0.1, 0.2 and 0.3 likely.
+
+    Examples
+    --------
+    >>> from hypothesis import given
+    >>> import tabular_rl as trl
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.ppo_samples())
+    ... def test_clip_is_pessimistic(x):
+    ...     clipped = trl.ppo_clip_objective(x["ratios"], x["advantages"], x["epsilon"])
+    ...     assert clipped <= (x["ratios"] * x["advantages"]).mean() + 1e-12
+    >>> test_clip_is_pessimistic()
+    """
+    if epsilon is None:
+        eps = draw(st.one_of(st.sampled_from([0.1, 0.2, 0.3]), st.floats(0.0, 0.5, **_FLOATS)))
+    elif isinstance(epsilon, st.SearchStrategy):
+        eps = draw(epsilon)
+    else:
+        eps = float(epsilon)
+    n = draw(st.integers(min_size, max_size))
+    ratio = st.one_of(st.sampled_from([1.0, 1.0 - eps, 1.0 + eps, 0.0]), st.floats(0.0, max_ratio, **_FLOATS))
+    ratios = draw(hnp.arrays(np.float64, (n,), elements=ratio))
+    advantages = draw(hnp.arrays(np.float64, (n,), elements=st.floats(-bound, bound, **_FLOATS)))
+    return dict(ratios=ratios, advantages=advantages, epsilon=eps)
+
+
+__all__ += ["gae_inputs", "mdp_policy_pairs", "ppo_samples", "time_varying_policies", "trajectories"]
