@@ -162,7 +162,9 @@ def _unit_interval(value, name):
 
 
 def time_varying_policies(horizon, n_states, n_actions, *, bound=8.0, deterministic=None):
-    """Time-varying policies, shape (horizon, S, A): one policy per step, each as in :func:`policies`.
+    """Time-varying policies, shape (horizon, S, A): softmax of bounded logits, or one-hot, or either.
+
+    As :func:`policies`, with one (S, A) policy per step (drawn as one array, so it shrinks fast).
 
     Examples
     --------
@@ -173,10 +175,12 @@ def time_varying_policies(horizon, n_states, n_actions, *, bound=8.0, determinis
     ...     assert pi.shape == (3, 2, 2) and abs(pi.sum(axis=2) - 1).max() < 1e-12
     >>> test_rows_sum_to_one()
     """
-    step = policies(n_states, n_actions, bound=bound, deterministic=deterministic)
-    return st.lists(step, min_size=horizon, max_size=horizon).map(
-        lambda steps: np.stack(steps) if steps else np.empty((0, n_states, n_actions))
-    )
+    shape = (horizon, n_states, n_actions)
+    stoch = logits(shape, bound=bound).map(_softmax)
+    det = hnp.arrays(np.intp, shape[:2], elements=st.integers(0, n_actions - 1)).map(lambda a: np.eye(n_actions)[a])
+    if deterministic is None:
+        return st.one_of(stoch, det)
+    return det if deterministic else stoch
 
 
 @st.composite
