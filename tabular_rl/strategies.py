@@ -176,7 +176,8 @@ def time_varying_policies(horizon, n_states, n_actions, *, bound=8.0, determinis
     >>> test_rows_sum_to_one()
     """
     shape = (horizon, n_states, n_actions)
-    stoch = logits(shape, bound=bound).map(_softmax)
+    # fill=nothing: every entry drawn on its own, so that the steps differ (a filled array repeats one policy)
+    stoch = hnp.arrays(np.float64, shape, elements=st.floats(-bound, bound, **_FLOATS), fill=st.nothing()).map(_softmax)
     det = hnp.arrays(np.intp, shape[:2], elements=st.integers(0, n_actions - 1)).map(lambda a: np.eye(n_actions)[a])
     if deterministic is None:
         return st.one_of(stoch, det)

@@ -10,13 +10,22 @@ r"""Grade a student's function against the library's exact answer, explain the f
 (False, 'one_minus_gamma_normalizer')
 >>> print(grade.report)                                              # doctest: +ELLIPSIS
 gae: FAILED (fn(rewards, values, gamma, lambda_, terminated) -> advantages)
-  your function wrong answer
-  at index (0,): expected ...
+  your function returned a wrong answer
+  at index (0,): expected -1.0, got -2.0: error 1 > allowed 0.00013 (1 of 2 entries outside the tolerance)
   smallest input found (after ... examples, seed 0):
-    rewards = array([...])
-    ...
+    rewards = array([0., 0.])
+    values = array([1., 1., 1.])
+    gamma = 0.0
+    lambda_ = 1.0
+    terminated = array([False, False])
+  expected (tabular_rl.gae(rewards, values, gamma, lambda_, terminated=terminated)):
+    array([-1., -1.])
+  got:
+    array([-2., -1.])
+  identity: recursion A_t = delta_t + gamma lambda (1 - terminated_t) A_t+1 with A_T = 0: your advantages' ...
+  tolerance: samples, |got - expected| <= 1e-05 * scale + 1e-05 * |expected| with scale = ...
   diagnosis: one_minus_gamma_normalizer: the k-step estimators averaged with weights (1 - gamma) ...
-  ...
+  conventions: rewards (T,) r_t for t = 0..T-1; ...
 
 :func:`check` drives hypothesis over the concept's inputs (derandomised by ``seed``: the same seed gives
 the same :class:`Grade`), calls the student's function on plain NumPy arrays, compares with the library

@@ -235,7 +235,7 @@ def _grade_one(concept, fn, inputs, expected, rtol, atol, timeout):
     bad = _compare(concept, expected, got, inputs, rtol, atol)
     if bad is None:
         return None
-    return _Failure("mismatch", inputs, expected, got=got, headline="wrong answer", detail=bad[1])
+    return _Failure("mismatch", inputs, expected, got=got, headline="returned a wrong answer", detail=bad[1])
 
 
 def _matches(concept, a, b, rtol, atol):
@@ -347,7 +347,8 @@ def _report(concept, failure, diagnosis, label, also, identity, n_examples, seed
         lines += ["    " + ln for ln in failure.trace.splitlines()]
     if identity:
         lines.append(f"  identity: {identity}")
-    lines.append(f"  tolerance: {tol_text}")
+    scale = 1.0 if concept.tolerance.scale_of is None else concept.tolerance.scale_of(failure.inputs)
+    lines.append(f"  tolerance: {tol_text}; scale = {scale:.6g} on this input")
     if diagnosis is not None:
         suffix = f" (matches: {label})" if label else ""
         lines.append(f"  diagnosis: {diagnosis}{suffix}")
@@ -472,8 +473,8 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
             report = (f"{c.name}: FAILED: the grader could not complete ({type(exc).__name__}: {exc}); this is not "
                       "your code's fault, tell the course staff")
             return Grade(c.name, False, state["n"], None, None, None, None, report, "internal", int(seed))
-    tol_text = (f"{tol.name}: |got - expected| <= {atol if atol is not None else tol.atol:g} * {tol.scale} "
-                f"+ {rtol:g} * |expected| ({tol.reason.split(';')[0]})")
+    tol_text = (f"{tol.name}, |got - expected| <= {atol if atol is not None else tol.atol:g} * scale "
+                f"+ {rtol:g} * |expected| with scale = {tol.scale}")
     if failure is None:
         report = f"{c.name}: passed on {state['n']} examples (seed {seed}; tolerance {tol_text})"
         return Grade(c.name, True, state["n"], None, None, None, None, report, None, int(seed))

@@ -132,7 +132,7 @@ def print_report(grades, *, file=None):
     ...           grading.check("gae", lambda r, v, g, lam, term: r, max_examples=5)]
     >>> grading.print_report(grades)                  # doctest: +ELLIPSIS
     ppo_clip_objective                       passed   (... examples)
-    gae                                      FAILED   wrong answer
+    gae                                      FAILED   returned a wrong answer
     1 of 2 passed
     <BLANKLINE>
     gae: FAILED (fn(rewards, values, gamma, lambda_, terminated) -> advantages)

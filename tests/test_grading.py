@@ -1,0 +1,408 @@
+"""Tests for tabular_rl.grading: every concept's reference passes, every catalogued mistake fails and is named,
+an uncatalogued mistake fails with no diagnosis, student code that raises, hangs or returns the wrong thing gets
+a report (never an exception), grades are reproducible, Gradescope's results.json has its documented fields,
+and the example autograder scores a correct and a buggy submission.
+
+Budget: each check here runs with a small ``max_examples`` (``N``, 25 unless a test says otherwise; the default
+is 200), since a wrong function fails within its first examples and shrinking dominates the cost.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import tabular_rl as trl
+from tabular_rl import grading
+
+N = 25
+CONCEPTS = grading.concepts()
+#: Mistakes that hypothesis needs more examples to expose (the failing region is small).
+MORE_EXAMPLES = {("policy_iteration", "myopic"): 200, ("maxent_forward_pass", "stationary"): 100}
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def reference_student(concept):
+    """The library's own answer, called the way a student's function is."""
+    names = concept.arg_names
+
+    def fn(*args):
+        return concept.expected_fn(dict(zip(names, args)))
+
+    return fn
+
+
+def mistake_student(concept, mistake):
+    """A student who makes exactly this mistake (10 sweeps for the fixed-sweep ones)."""
+    names = concept.arg_names
+
+    def fn(*args):
+        with np.errstate(all="ignore"):
+            out = mistake.fn(dict(zip(names, args)))
+        return out["10 sweeps"] if isinstance(out, grading.Variants) else out
+
+    return fn
+
+
+def offset_student(concept):
+    """A mistake outside every catalogue: the right answer, shifted (a uniform policy for policy_iteration)."""
+    ref = reference_student(concept)
+
+    def fn(*args):
+        out = ref(*args)
+        if concept.output == "policy":
+            return np.full(out.shape, 1.0 / out.shape[1])
+        return np.asarray(out) * 1.5 + 0.25 if concept.output == "array" else float(out) * 1.5 + 0.25
+
+    return fn
+
+
+@pytest.mark.parametrize("name", list(CONCEPTS))
+def test_the_library_reference_passes_every_concept(name):
+    """Bug caught: a concept whose reference, tolerance or output check rejects the right answer."""
+    grade = grading.check(name, reference_student(CONCEPTS[name]), max_examples=N)
+    assert grade.passed, grade.report
+    assert grade.counterexample is None and grade.diagnosis is None and grade.failure is None
+    assert grade.n_examples >= N and "passed" in grade.report
+    grade.assert_passed()
+
+
+@pytest.mark.parametrize("name, mistake", [(c.name, m.name) for c in CONCEPTS.values() for m in c.mistakes])
+def test_each_catalogued_mistake_fails_and_is_named(name, mistake):
+    """Bug caught: a mistake the grader misses, or names wrongly (e.g. another mistake that coincides with it
+    on the small counterexample)."""
+    concept = CONCEPTS[name]
+    m = next(m for m in concept.mistakes if m.name == mistake)
+    grade = grading.check(name, mistake_student(concept, m), max_examples=MORE_EXAMPLES.get((name, mistake), N))
+    assert not grade.passed and grade.failure == "mismatch"
+    assert grade.diagnosis is not None and grade.diagnosis.name == mistake, grade.report
+    assert f"diagnosis: {m.name}: {m.explanation}" in grade.report
+    assert set(grade.counterexample) == set(concept.arg_names)
+    with pytest.raises(AssertionError, match=name):
+        grade.assert_passed()
+
+
+def test_fixed_sweeps_names_the_number_of_sweeps():
+    """Bug caught: the variant label (how many sweeps) lost from the diagnosis."""
+    concept = CONCEPTS["value_iteration"]
+
+    def twenty_sweeps(P, R, gamma):
+        V = np.zeros(P.shape[0])
+        for _ in range(20):
+            V = (R + gamma * P @ V).max(axis=1)
+        return V
+
+    grade = grading.check("value_iteration", twenty_sweeps, max_examples=N)
+    assert grade.diagnosis.name == "fixed_sweeps" and "(matches: 20 sweeps)" in grade.report
+    assert concept.mistakes[0].name == "fixed_sweeps"
+
+
+@pytest.mark.parametrize("name", list(CONCEPTS))
+def test_a_mistake_outside_the_catalogue_fails_with_no_diagnosis_and_a_report(name):
+    """Bug caught: a diagnosis invented for a mistake the catalogue does not hold, or a report without the
+    inputs, expected and got values."""
+    grade = grading.check(name, offset_student(CONCEPTS[name]), max_examples=N)
+    assert not grade.passed and grade.failure == "mismatch" and grade.diagnosis is None, grade.report
+    for part in ("smallest input found", "expected (", "got:", "tolerance:", "none of the known mistakes"):
+        assert part in grade.report, part
+    for arg in CONCEPTS[name].arg_names:
+        assert f"    {arg} = " in grade.report
+    assert grade.expected is not None and grade.got is not None
+
+
+@pytest.mark.parametrize("name", list(CONCEPTS))
+def test_a_raising_function_gets_a_report_with_its_error(name):
+    """Bug caught: the grader crashing on student code, or a report without the exception."""
+
+    def raises(*args):
+        raise ZeroDivisionError("student bug")
+
+    grade = grading.check(name, raises, max_examples=N)
+    assert not grade.passed and grade.failure == "raised" and grade.got is None
+    assert "raised ZeroDivisionError: student bug" in grade.report and "traceback" in grade.report
+
+
+@pytest.mark.parametrize("name", list(CONCEPTS))
+def test_a_wrong_shape_gets_a_report_naming_both_shapes(name):
+    """Bug caught: a wrong-shape answer broadcast against the expected one, or compared and crashing."""
+    ref = reference_student(CONCEPTS[name])
+
+    def wrong_shape(*args):
+        return np.append(np.ravel(ref(*args)), 0.0)[:, None]
+
+    grade = grading.check(name, wrong_shape, max_examples=N)
+    assert not grade.passed and grade.failure == "shape", grade.report
+    assert "returned an array of shape" in grade.report and "expected" in grade.report
+
+
+def test_a_hanging_function_is_abandoned_at_the_time_limit_without_shrinking():
+    """Bug caught: a hung student call hanging the grader (or being retried while shrinking)."""
+
+    def hangs(P, R, gamma, pi):
+        time.sleep(3.0)
+
+    start = time.perf_counter()
+    grade = grading.check("policy_evaluation", hangs, max_examples=N, timeout=0.2)
+    assert time.perf_counter() - start < 2.0
+    assert not grade.passed and grade.failure == "timeout" and grade.n_examples == 1
+    assert "did not return within the time limit of 0.2 s" in grade.report
+    assert set(grade.counterexample) == {"P", "R", "gamma", "pi"}
+
+
+@pytest.mark.parametrize("value, failure, message", [
+    (None, "type", "returned None"),
+    ("V", "dtype", "expected real numbers"),
+    (np.array([object()]), "dtype", "dtype object"),
+    (np.array([1j]), "dtype", "complex"),
+    (np.array([True]), "dtype", "dtype bool"),
+    (np.array([np.nan]), "nonfinite", "must be finite"),
+])
+def test_unreadable_returns_get_a_report(value, failure, message):
+    """Bug caught: None, strings, object, complex or boolean arrays and NaN compared as numbers (or crashing)."""
+
+    def fn(P, R, gamma, pi):
+        return np.resize(value, P.shape[0]) if isinstance(value, np.ndarray) else value
+
+    grade = grading.check("policy_evaluation", fn, max_examples=N)
+    assert not grade.passed and grade.failure == failure, grade.report
+    assert message in grade.report
+
+
+def test_system_exit_and_prints_in_student_code_do_not_escape(capsys):
+    """Bug caught: sys.exit() in a submission ending the autograder, or the grader printing."""
+
+    def exits(ratios, advantages, epsilon):
+        raise SystemExit(3)
+
+    grade = grading.check("ppo_clip_objective", exits, max_examples=N)
+    assert grade.failure == "raised" and "SystemExit" in grade.report
+    grading.check("gae", offset_student(CONCEPTS["gae"]), max_examples=N)
+    assert capsys.readouterr().out == ""
+
+
+def test_the_student_gets_copies_of_the_inputs():
+    """Bug caught: a function that modifies its arguments in place corrupting the reference answer."""
+
+    def vandal(P, R, gamma, pi):
+        V = trl.policy_evaluation(trl.TabularMDP(P, R, gamma), pi)
+        P[...] = 0.0
+        R += 5.0
+        pi[...] = np.nan
+        return V
+
+    assert grading.check("policy_evaluation", vandal, max_examples=N).passed
+
+
+def test_a_nondeterministic_function_gets_a_grade_not_an_exception():
+    """Bug caught: hypothesis' flaky-test error escaping when the student's function changes its answers."""
+    calls = {"n": 0}
+
+    def flaky(ratios, advantages, epsilon):
+        calls["n"] += 1
+        value = trl.ppo_clip_objective(ratios, advantages, epsilon)
+        return value + (1.0 if calls["n"] % 3 == 0 else 0.0)
+
+    grade = grading.check("ppo_clip_objective", flaky, max_examples=N)
+    assert not grade.passed and grade.report
+
+
+def test_the_same_seed_gives_the_same_grade():
+    """Bug caught: a grade that changes between runs (the autograder must be reproducible)."""
+    student = mistake_student(CONCEPTS["gae"], CONCEPTS["gae"].mistakes[0])
+    a, b = (grading.check("gae", student, max_examples=N, seed=7) for _ in range(2))
+    assert a.report == b.report and a.n_examples == b.n_examples and a.diagnosis is b.diagnosis
+    for k in a.counterexample:
+        np.testing.assert_array_equal(a.counterexample[k], b.counterexample[k])
+    np.testing.assert_array_equal(a.got, b.got)
+    ref = reference_student(CONCEPTS["gae"])
+    p, q = (grading.check("gae", ref, max_examples=N, seed=3) for _ in range(2))
+    assert p.passed and q.passed and p.n_examples == q.n_examples == N
+
+
+def test_iterative_solutions_stopped_at_a_tolerance_pass():
+    """Bug caught: a tolerance so tight that a correct value iteration (stopped at ||V_k+1 - V_k|| < 1e-6) or
+    iterative policy evaluation fails at gamma near 1."""
+
+    def vi(P, R, gamma):
+        V = np.zeros(P.shape[0])
+        while True:
+            V_new = (R + gamma * P @ V).max(axis=1)
+            if np.max(np.abs(V_new - V)) < 1e-6:
+                return V_new
+            V = V_new
+
+    def pe(P, R, gamma, pi):
+        P_pi, r_pi = np.einsum("sa,sat->st", pi, P), np.einsum("sa,sa->s", pi, R)
+        V = np.zeros(P.shape[0])
+        while True:
+            V_new = r_pi + gamma * P_pi @ V
+            if np.max(np.abs(V_new - V)) < 1e-8:
+                return V_new
+            V = V_new
+
+    assert grading.check("value_iteration", vi, max_examples=N).passed
+    assert grading.check("policy_evaluation", pe, max_examples=N).passed
+
+
+def test_policy_iteration_accepts_actions_or_probabilities_and_any_optimal_tie():
+    """Bug caught: an optimal policy refused for its layout, or for breaking a tie differently."""
+
+    def actions(P, R, gamma):
+        return np.argmax(trl.policy_iteration(trl.TabularMDP(P, R, gamma)).policy, axis=1)
+
+    def last_optimal_action(P, R, gamma):  # ties broken towards the highest index, as probabilities
+        Q = trl.policy_iteration(trl.TabularMDP(P, R, gamma)).Q
+        A = Q.shape[1]
+        best = Q >= Q.max(axis=1, keepdims=True) - 1e-9 * (1 + np.abs(Q).max())
+        return np.eye(A)[A - 1 - np.argmax(best[:, ::-1], axis=1)]
+
+    assert grading.check("policy_iteration", actions, max_examples=N).passed
+    assert grading.check("policy_iteration", last_optimal_action, max_examples=N).passed
+
+
+def test_tolerance_overrides_are_used():
+    """Bug caught: rtol/atol keywords ignored."""
+
+    def off_by_1e_4(rewards, values, gamma, lambda_, terminated):
+        return trl.gae(rewards, values, gamma, lambda_, terminated=terminated) + 1e-4
+
+    assert not grading.check("gae", off_by_1e_4, max_examples=N).passed
+    assert grading.check("gae", off_by_1e_4, max_examples=N, atol=1e-4).passed
+
+
+def test_unknown_concept_and_non_callable_are_refused():
+    """Bug caught: a typo in a concept name silently grading nothing."""
+    with pytest.raises(KeyError, match="unknown concept 'gea'.*gae"):
+        grading.check("gea", trl.gae)
+    with pytest.raises(TypeError, match="student_fn must be callable"):
+        grading.check("gae", None)
+
+
+def test_registry_is_documented():
+    """Bug caught: a concept, signature or mistake missing from the module's table, or a tolerance without a
+    reason."""
+    doc = grading.__doc__
+    for c in CONCEPTS.values():
+        assert c.name in doc and c.signature.split(" -> ")[0] in doc, c.name
+        assert c.tolerance.name in grading.TOLERANCES and c.tolerance.reason
+        for m in c.mistakes:
+            assert f"``{m.name}``" in doc, (c.name, m.name)
+            assert m.explanation and "\n" not in m.explanation
+        text = c.describe()
+        assert c.signature in text and c.reference in text and all(m.name in text for m in c.mistakes)
+    for name in ("exact_solve", "two_solves", "values", "samples"):
+        assert grading.TOLERANCES[name].reason
+
+
+# -------------------------------------------------------------------------------------------- reporters
+#: The fields Gradescope documents for results.json ("Autograder Specifications"), with their types.
+GRADESCOPE_TOP = {"score": (int, float), "execution_time": (int, float), "output": str, "output_format": str,
+                  "test_output_format": str, "test_name_format": str, "visibility": str,
+                  "stdout_visibility": str, "extra_data": dict, "tests": list, "leaderboard": list}
+GRADESCOPE_TEST = {"score": (int, float), "max_score": (int, float), "status": str, "name": str,
+                   "name_format": str, "number": str, "output": str, "output_format": str, "tags": list,
+                   "visibility": str, "extra_data": dict}
+
+
+def validate_gradescope(data):
+    assert set(data) <= set(GRADESCOPE_TOP), set(data) - set(GRADESCOPE_TOP)
+    for k, v in data.items():
+        assert isinstance(v, GRADESCOPE_TOP[k]), k
+    assert "score" in data or all("score" in t for t in data["tests"])
+    for t in data["tests"]:
+        assert set(t) <= set(GRADESCOPE_TEST), set(t) - set(GRADESCOPE_TEST)
+        for k, v in t.items():
+            assert isinstance(v, GRADESCOPE_TEST[k]), k
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(t)
+        assert t.get("status", "passed") in ("passed", "failed")
+        assert t["visibility"] in grading.GRADESCOPE_VISIBILITY
+        assert 0 <= t["score"] <= t["max_score"]
+
+
+def test_write_gradescope_writes_the_documented_fields(tmp_path):
+    """Bug caught: results.json that Gradescope would reject (unknown fields, wrong types, bad visibility)."""
+    good = grading.check("ppo_clip_objective", trl.ppo_clip_objective, max_examples=5)
+    bad = grading.check("gae", offset_student(CONCEPTS["gae"]), max_examples=5)
+    path = tmp_path / "results" / "results.json"
+    written = grading.write_gradescope({"Q1": good, "Q2": bad}, path, weights={"Q1": 2, "Q2": 3},
+                                      visibility="after_published")
+    data = json.loads(path.read_text())
+    assert data == written
+    validate_gradescope(data)
+    assert data["score"] == 2.0 and [t["max_score"] for t in data["tests"]] == [2.0, 3.0]
+    assert data["tests"][1]["output"] == bad.report and data["tests"][1]["status"] == "failed"
+    data = grading.write_gradescope([good, bad], tmp_path / "r.json")
+    assert [t["name"] for t in data["tests"]] == ["ppo_clip_objective", "gae"] and data["score"] == 1.0
+    with pytest.raises(ValueError, match="visibility must be one of"):
+        grading.write_gradescope([good], tmp_path / "x.json", visibility="public")
+    with pytest.raises(ValueError, match="weights names tests that are not graded"):
+        grading.write_gradescope({"Q1": good}, tmp_path / "x.json", weights={"Q9": 1})
+    with pytest.raises(ValueError, match="one entry per grade"):
+        grading.write_gradescope([good, bad], tmp_path / "x.json", weights=[1])
+
+
+def test_print_report_lists_each_grade_and_the_failures(capsys):
+    """Bug caught: a text report that hides which concept failed or why."""
+    good = grading.check("ppo_clip_objective", trl.ppo_clip_objective, max_examples=5)
+    bad = grading.check("gae", offset_student(CONCEPTS["gae"]), max_examples=5)
+    grading.print_report([good, bad])
+    out = capsys.readouterr().out
+    assert "ppo_clip_objective" in out and "FAILED   returned a wrong answer" in out
+    assert "1 of 2 passed" in out and bad.report in out
+
+
+# ----------------------------------------------------------------------------- imports and the example
+@pytest.mark.parametrize("module, name", [("tabular_rl.grading", "tabular_rl.grading"),
+                                          ("tabular_rl.strategies", "tabular_rl.strategies")])
+def test_importing_without_hypothesis_names_the_extra(module, name):
+    """Bug caught: a bare "No module named 'hypothesis'" that does not say what to install."""
+    code = (f"import sys; sys.modules['hypothesis'] = None\n"
+            f"try:\n    import {module}\nexcept ImportError as e:\n    print(e)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert f"{name} needs hypothesis: pip install -e '.[test]'" in out
+
+
+@pytest.mark.parametrize("sample, score", [("correct", 10.0), ("buggy", 5.0)])
+def test_the_example_autograder_scores_a_correct_and_a_buggy_submission(tmp_path, sample, score):
+    """Bug caught: the shipped autograder broken (its script, the stub's signatures or the reporters), or a
+    buggy GAE scored as correct. Runs run_autograder on a local root (GRADING_MAX_EXAMPLES=20)."""
+    src = ROOT / "examples" / "autograder"
+    (tmp_path / "source").mkdir()
+    (tmp_path / "submission").mkdir()
+    for f in ("grade.py", "assignment.py", "run_autograder", "setup.sh"):
+        shutil.copy(src / f, tmp_path / "source" / f)
+    shutil.copy(src / "samples" / sample / "assignment.py", tmp_path / "submission" / "assignment.py")
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=str(ROOT), GRADING_MAX_EXAMPLES="20")
+    run = subprocess.run(["bash", str(src / "run_autograder"), str(tmp_path)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = json.loads((tmp_path / "results" / "results.json").read_text())
+    validate_gradescope(data)
+    assert data["score"] == score, run.stdout
+    assert ("2 of 2 passed" if score == 10.0 else "bootstrap_through_terminations") in run.stdout
+
+
+def test_the_stub_is_graded_zero_with_a_report(tmp_path):
+    """Bug caught: the unmodified stub (NotImplementedError) crashing the autograder instead of scoring 0."""
+    sys.path.insert(0, str(ROOT / "examples" / "autograder"))
+    try:
+        import grade as autograder
+    finally:
+        sys.path.pop(0)
+    shutil.copy(ROOT / "examples" / "autograder" / "assignment.py", tmp_path / "assignment.py")
+    os.environ["GRADING_MAX_EXAMPLES"] = "5"
+    try:
+        autograder.main(str(tmp_path), str(tmp_path / "results.json"))
+    finally:
+        del os.environ["GRADING_MAX_EXAMPLES"]
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["score"] == 0.0 and all("NotImplementedError" in t["output"] for t in data["tests"])
+    autograder.main(str(tmp_path / "missing"), str(tmp_path / "r2.json"))
+    assert "no assignment.py" in json.loads((tmp_path / "r2.json").read_text())["tests"][0]["output"]
