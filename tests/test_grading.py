@@ -174,6 +174,17 @@ def test_unreadable_returns_get_a_report(value, failure, message):
     assert message in grade.report
 
 
+def test_a_timeout_error_raised_by_the_student_is_not_taken_for_a_hang():
+    """Bug caught: concurrent.futures.TimeoutError is the builtin TimeoutError (Python 3.11), so a student's
+    own TimeoutError could be reported as a hang."""
+
+    def raises_timeout(ratios, advantages, epsilon):
+        raise TimeoutError("student's own")
+
+    grade = grading.check("ppo_clip_objective", raises_timeout, max_examples=N)
+    assert grade.failure == "raised" and "raised TimeoutError: student's own" in grade.report
+
+
 def test_system_exit_and_prints_in_student_code_do_not_escape(capsys):
     """Bug caught: sys.exit() in a submission ending the autograder, or the grader printing."""
 
@@ -406,3 +417,26 @@ def test_the_stub_is_graded_zero_with_a_report(tmp_path):
     assert data["score"] == 0.0 and all("NotImplementedError" in t["output"] for t in data["tests"])
     autograder.main(str(tmp_path / "missing"), str(tmp_path / "r2.json"))
     assert "no assignment.py" in json.loads((tmp_path / "r2.json").read_text())["tests"][0]["output"]
+
+
+def test_readme_grading_section_runs_and_shows_a_real_report(monkeypatch, capsys):
+    """Bug caught: the README's five lines for course staff no longer running, or its sample report gone stale."""
+    import importlib.util
+    import re
+
+    section = (ROOT / "README.md").read_text().split("## Grading student code")[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"the report reads\s+```\n(.*?)```", section, re.S).group(1)
+    spec = importlib.util.spec_from_file_location(
+        "student", ROOT / "examples" / "autograder" / "samples" / "buggy" / "assignment.py")
+    student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(student)
+    monkeypatch.setitem(sys.modules, "student", student)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    for line in shown.splitlines():
+        if "..." not in line:
+            assert line in printed, line
+        else:
+            head = line.split("(...)")[0].split("...")[0]
+            assert any(p.startswith(head) for p in printed), line

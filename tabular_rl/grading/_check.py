@@ -3,6 +3,7 @@ compare with the library's answer, shrink a failure, and diagnose it against the
 
 import concurrent.futures
 import dataclasses
+import queue
 import threading
 import traceback
 import typing
@@ -117,28 +118,49 @@ class _TimedOut(Exception):
     pass
 
 
+class _Worker:
+    """A daemon thread that runs student calls one at a time (starting a thread per call costs ~0.3 ms)."""
+
+    def __init__(self):
+        self.jobs = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="tabular_rl.grading student calls", daemon=True).start()
+
+    def _run(self):
+        while True:
+            fn, args, future = self.jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt from student code included
+                future.set_exception(exc)
+
+
+_IDLE_WORKERS = []
+_IDLE_LOCK = threading.Lock()
+
+
 def _call(fn, args, timeout):
-    """``fn(*args)`` in a daemon thread; its result, its exception re-raised, or ``_TimedOut``.
+    """``fn(*args)`` in a daemon worker thread; its result, its exception re-raised, or ``_TimedOut``.
 
-    A call past the limit is abandoned: Python cannot kill a thread, so a truly stuck call keeps running
-    (and holding a core) until the process exits; being a daemon thread, it does not keep the process alive.
+    A call past the limit is abandoned with its worker: Python cannot kill a thread, so a truly stuck call
+    keeps running (and holding a core) until the process exits; being a daemon thread, it does not keep the
+    process alive. Workers that return are reused.
     """
+    with _IDLE_LOCK:
+        worker = _IDLE_WORKERS.pop() if _IDLE_WORKERS else None
+    if worker is None:
+        worker = _Worker()
     future = concurrent.futures.Future()
-
-    def run():
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt from student code included
-            future.set_exception(exc)
-
-    thread = threading.Thread(target=run, name="tabular_rl.grading student call", daemon=True)
-    thread.start()
-    try:
-        return future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        raise _TimedOut() from None
+    worker.jobs.put((fn, args, future))
+    # wait() rather than result(timeout): a TimeoutError raised by the student is the student's error
+    done, _ = concurrent.futures.wait([future], timeout=timeout)
+    if not done:
+        future.cancel()
+        raise _TimedOut()  # the worker is stuck in the call: never reused
+    with _IDLE_LOCK:
+        _IDLE_WORKERS.append(worker)
+    return future.result()
 
 
 def _copy(value):
