@@ -12,7 +12,8 @@ import numpy as np
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
 
-from ._concepts import Concept, Mistake, Variants, get_concept
+from .. import _validation as _v
+from ._concepts import Mistake, Variants, get_concept
 
 __all__ = ["Grade", "check"]
 
@@ -439,6 +440,8 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
         If ``concept`` is not a known concept name.
     TypeError
         If ``student_fn`` is not callable.
+    ValueError
+        If ``max_examples`` < 1, ``timeout`` <= 0 or a tolerance is negative.
 
     Examples
     --------
@@ -456,9 +459,12 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
     c = get_concept(concept)
     if not callable(student_fn):
         raise TypeError(f"student_fn must be callable, got {type(student_fn).__name__}")
+    max_examples = _v.check_int(max_examples, "max_examples", min_value=1)
+    seed = _v.check_int(seed, "seed")
+    timeout = _v.check_real(timeout, "timeout", low=0.0, low_open=True)
     tol = c.tolerance
-    rtol = tol.rtol if rtol is None else float(rtol)
-    timeout = float(timeout)
+    rtol = tol.rtol if rtol is None else _v.check_real(rtol, "rtol", low=0.0)
+    atol = None if atol is None else _v.check_real(atol, "atol", low=0.0)
     state = dict(n=0, last=None, seen=[])
 
     def one(inputs):
