@@ -3,6 +3,7 @@ compare with the library's answer, shrink a failure, and diagnose it against the
 
 import concurrent.futures
 import dataclasses
+import os
 import queue
 import threading
 import traceback
@@ -172,10 +173,16 @@ def _student_args(concept, inputs):
     return tuple(_copy(inputs[k]) for k in concept.arg_names)
 
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
 def _short_trace(exc):
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    text = "".join(lines[-6:]).rstrip()
-    return text
+    """The student's frames of the traceback (the grader's and concurrent.futures' dropped), last 4, and the error."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not (os.path.abspath(f.filename).startswith(_HERE)
+                      or "concurrent" + os.sep + "futures" in os.path.abspath(f.filename))]
+    lines = traceback.format_list(frames[-4:]) + traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).rstrip()
 
 
 def _read_output(concept, value, inputs):
@@ -356,7 +363,10 @@ def _report(concept, failure, diagnosis, label, also, identity, n_examples, seed
              f"  your function {failure.headline}"]
     if failure.detail:
         lines.append(f"  {failure.detail}")
-    lines.append(f"  smallest input found (after {n_examples} examples, seed {seed}):")
+    if failure.kind == "timeout":
+        lines.append(f"  the input it did not return on (example {n_examples}, seed {seed}):")
+    else:
+        lines.append(f"  smallest input found (after {n_examples} examples, seed {seed}):")
     for k, v in failure.inputs.items():
         if not k.startswith("_"):
             lines.append(f"    {k} = {_fmt_value(v)}")
@@ -371,7 +381,8 @@ def _report(concept, failure, diagnosis, label, also, identity, n_examples, seed
     if identity:
         lines.append(f"  identity: {identity}")
     scale = 1.0 if concept.tolerance.scale_of is None else concept.tolerance.scale_of(failure.inputs)
-    lines.append(f"  tolerance: {tol_text}; scale = {scale:.6g} on this input")
+    if failure.kind == "mismatch":
+        lines.append(f"  tolerance: {tol_text}; scale = {scale:.6g} on this input")
     if diagnosis is not None:
         suffix = f" (matches: {label})" if label else ""
         lines.append(f"  diagnosis: {diagnosis}{suffix}")
@@ -407,8 +418,11 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
 
     The student's function runs in a daemon thread with a per-call time limit ``timeout``. A call past
     the limit fails the grade at once (that input is not shrunk, since every retry would cost the limit)
-    and is abandoned: Python cannot stop a thread, so a truly stuck call keeps running until the process
-    exits (it does not keep the process alive). Exceptions (even ``SystemExit``), a non-array or ``None``
+    and is abandoned: Python cannot stop a thread, so a truly stuck call keeps running (holding a core and
+    competing for the GIL) until the process exits; being a daemon thread, it does not keep the process
+    alive. Grade each submission in its own process (Gradescope runs one container per submission). A
+    thread rather than a subprocess: any callable can be graded (lambdas, closures, notebook functions,
+    which a subprocess would have to pickle), and a call costs microseconds, not milliseconds. Exceptions (even ``SystemExit``), a non-array or ``None``
     return, the wrong shape, an object, boolean or complex dtype, and NaN or inf all give a failed
     Grade with a report; nothing the student's code does escapes as an exception, and nothing is printed.
 
