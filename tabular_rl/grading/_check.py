@@ -422,9 +422,11 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
     competing for the GIL) until the process exits; being a daemon thread, it does not keep the process
     alive. Grade each submission in its own process (Gradescope runs one container per submission). A
     thread rather than a subprocess: any callable can be graded (lambdas, closures, notebook functions,
-    which a subprocess would have to pickle), and a call costs microseconds, not milliseconds. Exceptions (even ``SystemExit``), a non-array or ``None``
-    return, the wrong shape, an object, boolean or complex dtype, and NaN or inf all give a failed
-    Grade with a report; nothing the student's code does escapes as an exception, and nothing is printed.
+    which a subprocess would have to pickle), and a call costs microseconds, not milliseconds.
+
+    Exceptions (even ``SystemExit``), a non-array or ``None`` return, the wrong shape, an object, boolean
+    or complex dtype, and NaN or inf all give a failed Grade with a report; nothing the student's code
+    does escapes as an exception, and nothing is printed.
 
     Parameters
     ----------
