@@ -264,6 +264,40 @@ def test_policy_iteration_accepts_actions_or_probabilities_and_any_optimal_tie()
     assert grading.check("policy_iteration", last_optimal_action, max_examples=N).passed
 
 
+def test_the_documented_adapters_grade_other_signatures():
+    """Bug caught: an adapter in the module docstring that mis-translates CleanRL's dones or a PPO loss."""
+
+    def cleanrl_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda):  # CleanRL's ppo.py loop
+        T = len(rewards)
+        advantages = np.zeros(T)
+        lastgaelam = 0.0
+        for t in reversed(range(T)):
+            if t == T - 1:
+                nextnonterminal, nextvalues = 1.0 - next_done, next_value
+            else:
+                nextnonterminal, nextvalues = 1.0 - dones[t + 1], values[t + 1]
+            delta = rewards[t] + gamma * nextvalues * nextnonterminal - values[t]
+            advantages[t] = lastgaelam = delta + gamma * gae_lambda * nextnonterminal * lastgaelam
+        return advantages
+
+    def ppo_loss(logp_new, logp_old, adv, clip_coef):  # to minimise
+        ratio = np.exp(logp_new - logp_old)
+        return np.maximum(-adv * ratio, -adv * np.clip(ratio, 1 - clip_coef, 1 + clip_coef)).mean()
+
+    gae = grading.check("gae", lambda r, v, g, lam, term: cleanrl_gae(
+        r, v[:-1], np.append(False, term[:-1]), v[-1], term[-1], g, lam), max_examples=N)
+    assert gae.passed, gae.report
+    def loss_adapter(ratios, adv, eps):  # the documented lambda, without numpy's log(0) warning
+        with np.errstate(divide="ignore"):
+            return -ppo_loss(np.log(ratios), np.zeros_like(ratios), adv, eps)
+
+    ppo = grading.check("ppo_clip_objective", loss_adapter, max_examples=N)
+    assert ppo.passed, ppo.report
+    for adapter in ("v[:-1], np.append(False, term[:-1]), v[-1], term[-1], g, lam",
+                    "-student.ppo_loss(np.log(ratios), np.zeros_like(ratios), adv, eps)"):
+        assert adapter in grading.__doc__
+
+
 def test_tolerance_overrides_are_used():
     """Bug caught: rtol/atol keywords ignored."""
 

@@ -117,15 +117,16 @@ Other signatures
 Grade a function with another signature through a one-line adapter::
 
     check("gae", lambda r, v, g, lam, term: student.gae(r, v, term, gamma=g, lam=lam))       # lam, order
-    check("gae", lambda r, v, g, lam, term:                                                   # CleanRL dones:
-          student.gae(r, v, np.append(False, term), g, lam))     # dones[t + 1] = terminated[t], length T + 1
+    check("gae", lambda r, v, g, lam, term:          # CleanRL: values (T,), next_value, dones[t + 1] and
+          student.gae(r, v[:-1], np.append(False, term[:-1]), v[-1], term[-1], g, lam))  # next_done
     check("ppo_clip_objective", lambda ratios, adv, eps:                 # a loss to minimise, log-probs
           -student.ppo_loss(np.log(ratios), np.zeros_like(ratios), adv, eps))
     check("policy_evaluation", lambda P, R, gamma, pi:                   # pymdptoolbox's (A, S, S) layout
           student.evaluate(P.transpose(1, 0, 2), R, gamma, pi))
     check("q_values", lambda *args: student.q(*map(torch.as_tensor, args)).numpy())          # PyTorch
 
-(``np.log(0)`` of a zero ratio is ``-inf``, whose ``exp`` is 0 again.)
+(CleanRL's ``dones[t]`` says that s_t starts a new episode, so ``dones[t + 1]`` is ``terminated[t]`` and
+``next_done`` is ``terminated[T - 1]``; ``np.log(0)`` of a zero ratio is ``-inf``, whose ``exp`` is 0 again.)
 """
 
 try:
