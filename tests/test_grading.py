@@ -338,6 +338,35 @@ def test_registry_is_documented():
         assert grading.TOLERANCES[name].reason
 
 
+# ------------------------------------------------------------------------------------------- strategies
+def test_grading_strategies_draw_valid_inputs():
+    """Bug caught: trajectories of zero probability under their policy (an IS ratio would divide by 0), GAE
+    segments whose shapes disagree, PPO samples without the clip's kinks, time-varying policies off the simplex."""
+    from hypothesis import given, settings, strategies as st
+
+    from tabular_rl import strategies as trs
+
+    @settings(max_examples=N, deadline=None, database=None)
+    @given(st.data())
+    def run(data):
+        mdp, pi = data.draw(trs.mdp_policy_pairs(max_states=3, max_actions=2, time_varying_horizon=2))
+        assert pi.shape == (2,) + mdp.shape and np.allclose(pi.sum(axis=2), 1)
+        tr = data.draw(trs.trajectories(mdp, pi, horizon=2))
+        P = mdp.todense()
+        steps = np.arange(2)
+        p = mdp.mu[tr.states[:, 0]] * np.prod(
+            pi[steps, tr.states[:, :2], tr.actions] * P[tr.states[:, :2], tr.actions, tr.states[:, 1:]], axis=1)
+        assert np.all(p > 0)
+        np.testing.assert_array_equal(tr.rewards, mdp.R[tr.states[:, :2], tr.actions])
+        x = data.draw(trs.gae_inputs(batch=st.integers(1, 3), gamma=0.9))
+        assert x["values"].shape[:-1] == x["rewards"].shape[:-1] == x["terminated"].shape[:-1]
+        assert x["values"].shape[-1] == x["rewards"].shape[-1] + 1 and x["gamma"] == 0.9
+        y = data.draw(trs.ppo_samples(epsilon=0.2))
+        assert y["ratios"].shape == y["advantages"].shape and np.all(y["ratios"] >= 0) and y["epsilon"] == 0.2
+
+    run()
+
+
 # -------------------------------------------------------------------------------------------- reporters
 #: The fields Gradescope documents for results.json ("Autograder Specifications"), with their types.
 GRADESCOPE_TOP = {"score": (int, float), "execution_time": (int, float), "output": str, "output_format": str,

@@ -237,6 +237,16 @@ class Concept:
     ('fn(P, R, gamma, pi) -> V', 'values')
     >>> [m.name for m in c.mistakes]
     ['reward_discounted', 'fixed_sweeps', 'uniform_policy']
+    >>> print(c.describe())                                          # doctest: +ELLIPSIS
+    policy_evaluation: fn(P, R, gamma, pi) -> V
+      layouts:    P (S, A, S) with P[s, a, s2] = P(s2|s, a); R (S, A) expected reward r(s, a); ...
+      reference:  tabular_rl.policy_evaluation(TabularMDP(P, R, gamma), pi)  (one LU solve of I - gamma P_pi)
+      tolerance:  values: |got - expected| <= 1e-06 * scale + 1e-06 * |expected|, scale = (1 + max|R|) / (1 - gamma)
+      comparison: entrywise within the tolerance
+      known mistakes:
+        - reward_discounted: gamma applied to the reward too (V = gamma V^pi): ...
+        - fixed_sweeps: iterative evaluation stopped after a fixed number of sweeps from V = 0; ...
+        - uniform_policy: evaluated the uniform random policy: the policy pi was not used in r_pi and P_pi
     """
 
     name: str
