@@ -326,6 +326,8 @@ def _disambiguate(concept, fn, found, *, seed, rtol, atol_coef, timeout, max_exa
     def one(inputs):
         try:
             value = _call(fn, _student_args(concept, inputs), timeout)
+        except _TimedOut:
+            raise _Decided() from None  # a slow student makes the search too costly: keep what is known
         except BaseException:
             return
         got, kind, _ = _read_output(concept, value, inputs)
@@ -414,7 +416,11 @@ def check(concept, student_fn, *, max_examples=200, seed=0, rtol=None, atol=None
     seed gives the same Grade), calls ``student_fn`` on plain NumPy arrays (fresh copies each call, in the
     order of the concept's signature), compares the answer with the library's under the concept's
     tolerance, and shrinks the first failure to a small counterexample. The catalogued mistakes are then
-    tried on it and the one whose output matches the student's is named.
+    tried on it: the first whose output matches the student's within the tolerance, while the correct
+    answer does not, is the diagnosis. So that a mistake which merely coincides with the student's answer
+    on a tiny counterexample is not named, it must also match on the first failing inputs found before
+    shrinking; if several still match, a short search on fresh inputs (``seed + 1``) tells them apart, and
+    any that remain are listed in the report.
 
     The student's function runs in a daemon thread with a per-call time limit ``timeout``. A call past
     the limit fails the grade at once (that input is not shrunk, since every retry would cost the limit)
