@@ -142,7 +142,8 @@ def imitation_section(world, say):
     p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
     demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), p0=p0)
     say("On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
-        f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell.")
+        f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell;",
+        "as in the paper's Algorithm 1, only paths that are in a terminal cell (G or H) at the last step count.")
     visits = np.bincount(demos.states[:, :horizon].ravel(), minlength=mdp.n_states) / demos.n_episodes
     say("", "The demonstrations: mean number of steps per episode spent in each cell", world.render_visitation(visits))
     first = " -> ".join(f"({r},{c})" for r, c in world.cell_of_state[demos.states[0]])
