@@ -16,7 +16,11 @@ Conventions (shared/MATH.md sections 0, 3 and 4):
   without :math:`J(\pi)` (TRPO's :math:`L^{TRPO}_\pi(\pi') = J(\pi) + L_\pi(\pi')`);
 * every bound is returned as a bound on the **difference** :math:`J(\pi') - J(\pi)`;
   add the result's ``J_old`` for a bound on :math:`J(\pi')` itself;
-* :math:`D_{TV}(p, q) = \tfrac12\sum_a|p_a - q_a|`, :math:`KL(p\|q) = \sum_a p_a\log(p_a/q_a)`.
+* :math:`D_{TV}(p, q) = \tfrac12\sum_a|p_a - q_a|`, :math:`KL(p\|q) = \sum_a p_a\log(p_a/q_a)`;
+* gamma = 1 (an MDP with terminal states, proper policies): :func:`performance_difference` and
+  :func:`surrogate_remainder` hold with :math:`d/(1-\gamma)` replaced by the expected visits
+  before termination (the lemma's proof telescopes along each episode); every bound has a
+  factor :math:`1/(1-\gamma)^2` or :math:`1/(1-\gamma)` and raises ``ValueError``.
 
 Each call makes one exact evaluation (one LU factorisation) of the old policy,
 and a second (of the new policy) only where the quantity needs the new
@@ -150,7 +154,7 @@ def performance_difference(mdp, pi_new, pi_old):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then both policies must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_new, pi_old : array_like, shape (S, A)
         :math:`\pi'` and :math:`\pi`.
 
@@ -192,7 +196,7 @@ def surrogate_remainder(mdp, pi_new, pi_old):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then both policies must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_new, pi_old : array_like, shape (S, A)
 
     Returns

@@ -261,7 +261,7 @@ def mixture_feature_expectations(mdp, policies, weights, features):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then the policies must be proper).
     policies : array_like, shape (n, S, A)
     weights : array_like, shape (n,)
         On the simplex.

@@ -323,7 +323,7 @@ def surrogate_objective(mdp, pi_old, pi_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
 
     Returns
@@ -361,7 +361,7 @@ def surrogate_gradient(mdp, pi_old, theta_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
         Logits of the new policy.
@@ -403,7 +403,7 @@ def clipped_surrogate_objective(mdp, pi_old, pi_new, epsilon, *, horizon=None):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
     epsilon : float in [0, 1)
     horizon : int, optional
@@ -451,7 +451,7 @@ def clipped_surrogate_gradient(mdp, pi_old, theta_new, epsilon):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
     epsilon : float in [0, 1)
@@ -489,7 +489,7 @@ def expected_kl_divergence(mdp, pi_old, pi_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d is its per-episode normalised visitation.
     pi_old, pi_new : array_like, shape (S, A)
 
     Returns
@@ -524,7 +524,7 @@ def kl_penalized_surrogate_objective(mdp, pi_old, pi_new, beta):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
     beta : float >= 0
 
@@ -563,7 +563,7 @@ def kl_penalized_surrogate_gradient(mdp, pi_old, theta_new, beta):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
     beta : float >= 0
