@@ -115,7 +115,7 @@ class TabularMDP:
         S = self.n_states
         listed = _v.check_terminal(terminal, S)
         r = self._reduce_reward(R)
-        if np.any(listed):
+        if np.any(listed & ~self._self_loops()):
             self._make_absorbing(listed)
         listed.setflags(write=False)
         self._listed_terminal = listed
@@ -193,19 +193,22 @@ class TabularMDP:
         self.terminal = mask
         self.R = _readonly(r)
 
-    def _absorbing_zero_reward(self, r):
-        """States whose only successor is themselves under every action, with r(s, a) = 0 for all a."""
+    def _self_loops(self):
+        """States whose only successor is themselves under every action (exact structure, no tolerance:
+        the row's one stored non-zero is the diagonal; every row has at least one)."""
         S, A = self.n_states, self.n_actions
-        zero = np.all(r == 0, axis=1)
         own = np.repeat(np.arange(S), A)
-        # Exact structure, no tolerance: the row's one stored non-zero is the diagonal (every row has one).
         if self.is_sparse:
             M = self._P_flat
             loop = (np.diff(M.indptr) == 1) & (M.indices[M.indptr[:-1]] == own)
         else:
             flat = self._P_flat
             loop = (np.count_nonzero(flat, axis=1) == 1) & (flat[np.arange(S * A), own] > 0)
-        return zero & np.all(loop.reshape(S, A), axis=1)
+        return np.all(loop.reshape(S, A), axis=1)
+
+    def _absorbing_zero_reward(self, r):
+        """States that are absorbing under every action with r(s, a) = 0 for all a."""
+        return np.all(r == 0, axis=1) & self._self_loops()
 
     def _make_absorbing(self, mask):
         """Replace the rows of the states in ``mask`` by self-loops (a new array; sparse stays sparse)."""

@@ -543,7 +543,8 @@ def test_functions_not_defined_at_gamma_one_say_so_on_episodic_mdps():
 
 
 def test_strategy_errors():
-    """The episodic strategies say what MDP they need."""
+    """The episodic strategies say what MDP they need (catches a strategy that silently draws an MDP or policy
+    that does not have the property its name promises)."""
     def draw_one(strategy):
         @settings(max_examples=1, database=None)
         @given(strategy)
