@@ -25,6 +25,7 @@ __all__ = [
     "check_rng",
     "check_shape",
     "check_real",
+    "check_terminal",
     "check_trajectories",
     "input_dtype",
     "row_sum_tolerance",
@@ -208,13 +209,75 @@ def check_gamma(gamma):
     return check_real(gamma, "gamma", low=0.0, high=1.0)
 
 
-def check_infinite_horizon(mdp, what):
-    """Raise ``ValueError`` if ``mdp.gamma == 1`` for an infinite-horizon quantity."""
-    if mdp.gamma >= 1.0:
-        raise ValueError(
-            f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; "
-            "use a finite-horizon function (e.g. finite_horizon_values) or build the MDP with gamma < 1"
+def check_terminal(terminal, n_states):
+    """The terminal states as a fresh boolean mask of shape ``(n_states,)``.
+
+    ``terminal`` is None (no terminal state), a boolean mask of shape (S,), or a
+    1-d sequence of integer state indices in [0, S - 1] (duplicates allowed).
+    """
+    S = n_states
+    if terminal is None:
+        return np.zeros(S, dtype=bool)
+    if sp.issparse(terminal):
+        raise TypeError(f"terminal must be a boolean mask of shape ({S},) or a sequence of state indices, "
+                        f"got a scipy.sparse {type(terminal).__name__}")
+    if isinstance(terminal, (set, frozenset)):
+        terminal = sorted(terminal)
+    try:
+        arr = np.asarray(terminal)
+    except Exception as exc:  # pragma: no cover - numpy raises many types
+        raise TypeError(f"terminal must be a boolean mask or a sequence of state indices, got {type(terminal).__name__}") from exc
+    if arr.dtype == np.bool_:
+        check_shape(arr, (S,), "terminal", what="(a boolean mask over states)")
+        return arr.copy()
+    if arr.ndim == 1 and arr.size == 0:
+        return np.zeros(S, dtype=bool)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(
+            f"terminal must be a boolean mask of shape ({S},) or a 1-d sequence of integer state indices, "
+            f"got {type(terminal).__name__} with dtype {arr.dtype}"
         )
+    if arr.ndim != 1:
+        raise ValueError(f"terminal must be a 1-d sequence of state indices in [0, {S - 1}], got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= S)
+    if np.any(bad):
+        raise ValueError(f"terminal holds state {int(arr[bad][0])}, must lie in [0, {S - 1}] for an MDP with {S} states")
+    mask = np.zeros(S, dtype=bool)
+    mask[arr] = True
+    return mask
+
+
+def check_infinite_horizon(mdp, what, *, episodic=False):
+    """Raise ``ValueError`` if ``mdp.gamma == 1`` for an infinite-horizon quantity.
+
+    ``episodic=True`` lets gamma == 1 through when the MDP has a terminal state (the
+    caller then checks that its policy is proper); otherwise gamma == 1 raises, and
+    the message says why when the MDP is episodic but ``what`` is not defined there.
+    """
+    if mdp.gamma < 1.0:
+        return
+    has_terminal = bool(np.any(mdp.terminal))
+    if episodic and has_terminal:
+        return
+    if has_terminal:
+        raise ValueError(
+            f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; it is not defined for "
+            "episodic (gamma = 1) tasks even with terminal states (its formula divides by 1 - gamma): "
+            "build the MDP with gamma < 1 or use a finite-horizon function"
+        )
+    raise ValueError(
+        f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; "
+        "use a finite-horizon function (e.g. finite_horizon_values), build the MDP with gamma < 1, "
+        "or mark its terminal states (TabularMDP(..., terminal=...)) to evaluate proper policies at gamma = 1"
+    )
+
+
+def _first_states(states, k=5):
+    """'n states ... (first: [..])' text for an index array."""
+    states = np.asarray(states)
+    head = ", ".join(str(int(s)) for s in states[:k])
+    more = ", ..." if states.size > k else ""
+    return f"[{head}{more}]"
 
 
 def _normalise_rows(arr, name, index_names, *, tol=ROW_SUM_TOL, dtype=None):

@@ -249,7 +249,9 @@ def from_gymnasium(env, gamma, *, sparse=True):
       **absorbing, zero-reward** state, index ``S`` (the last), instead of
       ``next_state``: in Gymnasium termination belongs to the transition, not to a
       state (CliffWalking's goal is not absorbing in its ``P``). The absorbing
-      state is always added, so the MDP has S + 1 states;
+      state is always added, so the MDP has S + 1 states, and it is the MDP's
+      terminal state (``mdp.terminal[S]``), so ``gamma=1`` evaluates proper
+      policies exactly;
     * ``mu`` is ``env.unwrapped.initial_state_distrib`` (FrozenLake,
       CliffWalking, Taxi have one) with 0 on the absorbing state; without that
       attribute, uniform over the S original states.
@@ -356,4 +358,4 @@ def from_gymnasium(env, gamma, *, sparse=True):
         isd = _v.as_float_array(isd, "env.unwrapped.initial_state_distrib")
         _v.check_shape(isd, (S,), "env.unwrapped.initial_state_distrib", what="(one entry per state)")
         mu = np.append(isd, 0.0)
-    return TabularMDP(P, R, gamma, mu=mu)
+    return TabularMDP(P, R, gamma, mu=mu, terminal=[S])

@@ -15,7 +15,7 @@ from scipy.optimize import nnls
 from . import _kernels
 from . import _validation as _v
 from .control import policy_iteration
-from .evaluation import discounted_visitation
+from .evaluation import discounted_visitation, discounted_visitation_unnormalized
 
 __all__ = [
     "ApprenticeshipResult",
@@ -54,12 +54,17 @@ def feature_expectations(mdp, pi, features):
     .. math:: \mu(\pi) = E\Big[\sum_{t\ge0}\gamma^t\phi(s_t,a_t)\Big]
               = \frac{1}{1-\gamma}\sum_{s,a} d^\pi_\mu(s)\pi(a|s)\phi(s,a)
 
-    One transposed LU solve for the normalised visitation :math:`d^\pi_\mu`.
+    One transposed LU solve for the unnormalised visitation :math:`d^\pi_\mu/(1-\gamma)`.
+
+    At gamma == 1 (episodic MDP, proper policy) it is the expected feature sum
+    over an episode, :math:`E[\sum_{t<T}\phi(s_t,a_t)]` with T the termination
+    step: the expected visits before termination (0 on terminal states, so
+    features of terminal states never count) weight :math:`\pi\phi`.
 
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     pi : array_like, shape (S, A)
     features : array_like, shape (S, K) or (S, A, K)
 
@@ -80,11 +85,18 @@ def feature_expectations(mdp, pi, features):
     >>> mdp = TabularMDP(np.ones((1, 1, 1)), R=[0.0], gamma=0.5)
     >>> feature_expectations(mdp, [[1.0]], [[1.0, 2.0]])     # 1/(1-gamma) * phi
     array([2., 4.])
+
+    gamma = 1: state 0 is left for terminal state 1 with probability 1/2 per step (2 steps expected).
+
+    >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[-1.0, 0.0], gamma=1.0, mu=[1.0, 0.0], terminal=[1])
+    >>> feature_expectations(mdp, [[1.0], [1.0]], np.eye(2))
+    array([2., 0.])
     """
     pi = _v.check_policy(pi, mdp)
     phi = check_features(features, mdp, "features")
-    d = discounted_visitation(mdp, pi)
-    return np.einsum("s,sa,sak->k", d, pi, phi) / (1.0 - mdp.gamma)
+    eta = discounted_visitation_unnormalized(mdp, pi)
+    return np.einsum("s,sa,sak->k", eta, pi, phi)
 
 
 # --------------------------------------------------------------------------- finite horizon, empirical
@@ -249,7 +261,7 @@ def mixture_feature_expectations(mdp, policies, weights, features):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then the policies must be proper).
     policies : array_like, shape (n, S, A)
     weights : array_like, shape (n,)
         On the simplex.
@@ -272,7 +284,7 @@ def mixture_feature_expectations(mdp, policies, weights, features):
     """
     pis = _check_policy_stack(policies, mdp)
     lam = _v.check_distribution(weights, "weights", pis.shape[0])
-    _v.check_infinite_horizon(mdp, "mixture_feature_expectations")
+    _v.check_infinite_horizon(mdp, "mixture_feature_expectations", episodic=True)
     phi = check_features(features, mdp, "features")
     mus = np.stack([feature_expectations(mdp, p, phi) for p in pis])
     return lam @ mus

@@ -21,10 +21,17 @@ Conventions fixed here, once, for the whole module:
   (:math:`\log Z_{a,t}(s) = r(s) + \log\sum_k P(k|s,a)Z_{k,t+1}` through
   :func:`tabular_rl._kernels.log_expected_exp`), so rewards of 1e6 and horizons
   of 1000 give finite, normalised results.
-* **Terminal states.** ``terminal_states=None`` starts the backward pass from
-  :math:`Z_{s,H} = 1` everywhere (the model over all length-H paths); a set of
-  terminal states starts it from 1 there and 0 (log = -inf) elsewhere (the
-  goal-directed model: only paths that are in the set at step H count). The
+* **Terminal states.** A set of terminal states starts the backward pass from
+  :math:`Z_{s,H} = 1` there and 0 (log = -inf) elsewhere (the goal-directed
+  model of the paper's Algorithm 1: only paths that are in the set at step H
+  count). ``terminal_states=None`` means the states marked terminal when the MDP
+  was built (``TabularMDP(..., terminal=...)``; the gridworld builders and
+  ``from_gymnasium`` mark theirs), and, if none was marked, :math:`Z_{s,H} = 1`
+  everywhere (the model over all length-H paths). States that are terminal only
+  because ``P`` and ``R`` make them absorbing with zero reward are not used by
+  default: MaxEnt IRL takes its reward separately, and the MDP's ``R`` is often a
+  placeholder of zeros. Pass ``terminal_states=np.ones(S, bool)`` for the
+  all-paths model on an MDP with marked terminal states. The
   forward pass uses the MDP's own dynamics: make goal states absorbing in the
   MDP if that is the model you want. A state from which no path reaches the set
   in time has :math:`Z = 0`; its local action probabilities are then uniform by
@@ -74,9 +81,15 @@ def _check_state_rewards(state_rewards, mdp, name="state_rewards"):
     return _v.check_finite(r, name)
 
 
-def _log_terminal(terminal_states, S):
-    """log Z at t = H: 0 everywhere (None) or 0 on the terminal set and -inf elsewhere."""
+def _log_terminal(terminal_states, mdp):
+    """log Z at t = H: 0 on the terminal set and -inf elsewhere. None means the states marked
+    terminal when the MDP was built (``TabularMDP(..., terminal=...)``, which the gridworld
+    builders and ``from_gymnasium`` set), or 0 everywhere (every length-H path) if none was."""
+    S = mdp.n_states
     if terminal_states is None:
+        marked = mdp._listed_terminal
+        if np.any(marked):
+            return np.where(marked, 0.0, -np.inf)
         return np.zeros(S)
     if isinstance(terminal_states, (set, frozenset)):
         terminal_states = sorted(terminal_states)
@@ -173,7 +186,8 @@ def maxent_partition(mdp, state_rewards, horizon, *, terminal_states=None):
         :math:`r(s) = \theta^\top f(s)`, paid at steps t = 0..H-1.
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
-        None for the model over all length-H paths; otherwise the goal set.
+        The goal set. None: the MDP's marked terminal states (``TabularMDP(...,
+        terminal=...)``) if it has any, else the model over all length-H paths.
 
     Returns
     -------
@@ -196,7 +210,7 @@ def maxent_partition(mdp, state_rewards, horizon, *, terminal_states=None):
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    return _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))
+    return _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
 
 
 def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
@@ -213,6 +227,8 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     state_rewards : array_like, shape (S,)
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
+        The goal set. None: the MDP's marked terminal states (``TabularMDP(...,
+        terminal=...)``) if it has any, else every length-H path counts.
 
     Returns
     -------
@@ -235,11 +251,17 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     array([0.26894142, 0.73105858])
     >>> pi[1, 0]                       # the last step's successor is never rewarded
     array([0.5, 0.5])
+
+    With state 1 marked terminal, only paths that end there count, by default:
+
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=1.0, terminal=[1])
+    >>> maxent_backward_pass(mdp, [0.0, 1.0], horizon=1)[0, 0]     # from 0, only moving to 1 reaches it
+    array([0., 1.])
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
-    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))[1]
+    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))[1]
 
 
 def maxent_log_partition(mdp, state_rewards, horizon, *, terminal_states=None):
@@ -506,7 +528,7 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
-    part = _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))
+    part = _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
     _check_reachable(part.log_Z[0], p0, "p0")
     return _path_marginals(mdp, part, r, p0)
 
@@ -557,7 +579,7 @@ class _MaxEntProblem:
         self.mdp = mdp
         self.phi = _check_state_features(features, mdp)
         self.horizon = _v.check_int(horizon, "horizon", min_value=0)
-        self.log_terminal = _log_terminal(terminal_states, mdp.n_states)
+        self.log_terminal = _log_terminal(terminal_states, mdp)
         self.f_tilde, self.p0 = _empirical_state_counts(
             mdp, self.phi, demonstrations, self.horizon, p0, self.log_terminal
         )

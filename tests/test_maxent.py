@@ -512,3 +512,22 @@ def test_lbfgs_alone_reaches_tol_on_an_ill_conditioned_concave_quadratic():
     np.testing.assert_allclose(w, c, atol=1e-10)
     assert np.all(np.diff(values) >= -1e-12 * (1 + np.abs(np.asarray(values[1:]))))
     assert len(values) == len(norms) == k + 1
+
+
+def test_terminal_states_default_to_the_states_marked_terminal():
+    """terminal_states=None uses the states marked with TabularMDP(..., terminal=...) (the paper's goal set), and
+    keeps the all-paths model when the MDP marks none, even if P and R make a state absorbing with zero reward
+    (MaxEnt's reward is separate; a zero R is often a placeholder). Catches the two concepts drifting apart, or
+    a placeholder R silently switching the model."""
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = P[1, :, 1] = P[2, :, 2] = 1.0
+    r = np.array([0.0, 0.5, 1.0])
+    marked = TabularMDP(P, R=np.zeros(3), gamma=1.0, terminal=[1])
+    np.testing.assert_array_equal(maxent_backward_pass(marked, r, 3),
+                                  maxent_backward_pass(marked, r, 3, terminal_states=[1]))
+    np.testing.assert_array_equal(maxent_backward_pass(marked, r, 3, terminal_states=np.ones(3, bool)),
+                                  maxent_backward_pass(TabularMDP(P, R=np.ones(3), gamma=1.0), r, 3))
+    unmarked = TabularMDP(P, R=np.zeros(3), gamma=1.0)
+    assert list(unmarked.terminal) == [False, True, True]  # detected, but not marked
+    np.testing.assert_array_equal(maxent_log_partition(unmarked, r, 3),
+                                  maxent_log_partition(unmarked, r, 3, terminal_states=np.ones(3, bool)))
