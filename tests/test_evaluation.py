@@ -665,3 +665,41 @@ def test_policy_rows_within_tolerance_are_renormalised_exactly(mdp2):
     np.testing.assert_allclose(policy_evaluation(mdp2, pi), ref, rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match=r"pi\[0, :\] sums to 1.0000001"):
         policy_evaluation(mdp2, np.full((2, 3), (1 + 1e-7) / 3))
+
+
+# ----------------------------------------------------------------------------- bellman_residual away from V^pi
+
+
+def test_bellman_residual_golden_two_state_chain():
+    """Hand-computed on 0 -(a1)-> 1 (absorbing, reward 1), gamma = 1/2, uniform policy, where
+    V^pi = (2/3, 2): at V = 0 the backup is r_pi = (0, 1), residual 1; at V = V^pi + (1, 0) the residual is
+    (gamma P_pi - I)(1, 0) = (0.25 - 1, 0), max-norm 3/4. Catches min for max (gives 0 in both cases)
+    and a signed max without the absolute value (gives 1 and 0)."""
+    P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    mdp = TabularMDP(P, R=[[0.0, 0.0], [1.0, 1.0]], gamma=0.5, mu=[1.0, 0.0])
+    pi = np.full((2, 2), 0.5)
+    assert bellman_residual(mdp, pi, [0.0, 0.0]) == pytest.approx(1.0, abs=1e-15)
+    assert bellman_residual(mdp, pi, [2 / 3 + 1.0, 2.0]) == pytest.approx(0.75, abs=1e-15)
+
+
+@given(mdp_and_policy(), st.data())
+def test_bellman_residual_at_a_perturbed_value_is_the_norm_of_the_perturbation_image(case, data):
+    """For V = V^pi + x the residual is exactly ||(gamma P_pi - I) x||_inf (the Bellman operator is affine
+    and V^pi its fixed point), so it is a known positive number away from V^pi: with x = c e_k it is
+    c max(1 - gamma P_pi[k, k], gamma max_{s != k} P_pi[s, k]) >= c (1 - gamma). Catches min for max over
+    states, a dropped gamma, and P_pi transposed. Tolerance: V^pi carries tol1 and enters (gamma P_pi - I),
+    whose inf-norm is at most 1 + gamma <= 2."""
+    mdp, pi = case
+    S = mdp.n_states
+    V, _, _ = oracle(mdp, pi)
+    P_pi = np.einsum("sa,sat->st", pi, mdp.todense())
+    x = data.draw(hnp.arrays(np.float64, (S,), elements=st.floats(-10.0, 10.0, allow_nan=False, width=64)))
+    tol = 2 * tol1(mdp) + 1e-14 * (1 + np.max(np.abs(x)))
+    expected = np.max(np.abs(mdp.gamma * P_pi @ x - x))
+    assert abs(bellman_residual(mdp, pi, V + x) - expected) <= tol
+    k = data.draw(st.integers(0, S - 1))
+    c = data.draw(st.floats(0.5, 10.0, width=64))
+    others = [mdp.gamma * P_pi[s, k] for s in range(S) if s != k]
+    closed = c * max([1.0 - mdp.gamma * P_pi[k, k]] + others)
+    assert closed >= c * (1 - mdp.gamma) - 1e-15 * c
+    assert abs(bellman_residual(mdp, pi, V + c * np.eye(S)[k]) - closed) <= 2 * tol1(mdp) + 1e-14 * c
