@@ -377,3 +377,62 @@ def test_exact_level_errors_name_the_argument():
         sampled_clipped_surrogate_objective(mdp, tr, good, good, [1.0], 0.2)
     with pytest.raises(TypeError, match="trajectories must be a tabular_rl.Trajectories"):
         sampled_clipped_surrogate_objective(mdp, {"states": []}, good, good, [[1.0]], 0.2)
+
+
+# ------------------------------------------------------------------------------------------
+# the sampled update is the gradient of the sampled objective (issue 9: flipping the sign of the
+# softmax baseline term -pi(b|s) sum_a coef in sampled_ppo_clip passed the "J improves" test)
+
+
+def _sampled_objective_fd(mdp, tr, pi_old, adv_hat, eps, theta, h=1e-6):
+    """Central differences of sampled_clipped_surrogate_objective in the logits, entry by entry."""
+    g = np.zeros_like(theta)
+    for idx in np.ndindex(*theta.shape):
+        e = np.zeros_like(theta)
+        e[idx] = h
+        f = [sampled_clipped_surrogate_objective(mdp, tr, pi_old, softmax(theta + sgn * e), adv_hat, eps)
+             for sgn in (1.0, -1.0)]
+        g[idx] = (f[0] - f[1]) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sampled_ppo_step_is_the_gradient_of_the_sampled_objective(seed):
+    """One iteration of sampled_ppo_clip with exact values, run for one and for two epochs from the same
+    seed: each epoch's step divided by the learning rate equals the central-difference gradient of
+    sampled_clipped_surrogate_objective on the same rollouts (reproduced from the seed: the rollout is the
+    only draw) and GAE advantages, at the logits the epoch starts from. Epoch 1 starts at ratio 1 (clip
+    inactive); epoch 2 starts after a large step, where some clips are active. Each row of a step sums to
+    0 (softmax shift invariance). Catches the sign of the baseline term -pi(b|s) sum_a coef flipped, the
+    ratio factor dropped, the clip mask on the wrong side, and the gamma^t weights left out.
+
+    Tolerance: the objective f is a sum of |w_i| r_i with sum |w_i| r_i =: W, and the derivatives of a
+    softmax ratio in the logits are bounded by small multiples of r, so central differences with h = 1e-6
+    err by about W (h^2 + eps_mach / h) <= 1e-9 W; we allow 1e-7 (1 + W)."""
+    from tabular_rl.advantage_estimation import gae
+
+    rng = np.random.default_rng(100 + seed)
+    S, A = 3, 2
+    mdp = TabularMDP(softmax(2 * rng.normal(size=(S, A, S))), rng.uniform(-1, 1, (S, A)), 0.9,
+                     mu=softmax(rng.normal(size=S)))
+    theta0 = rng.normal(size=(S, A))
+    N, H, eps, lam, lr = 6, 5, 0.2, 0.9, 3.0
+    kw = dict(n_iterations=1, n_episodes=N, horizon=H, learning_rate=lr, epsilon=eps, lambda_=lam,
+              values="exact")
+    theta1 = sampled_ppo_clip(mdp, theta0, rng=np.random.default_rng(seed), n_epochs=1, **kw).theta
+    theta2 = sampled_ppo_clip(mdp, theta0, rng=np.random.default_rng(seed), n_epochs=2, **kw).theta
+    pi_old = softmax(theta0)
+    tr = rollout(mdp, pi_old, N, H, rng=np.random.default_rng(seed))
+    adv_hat = gae(tr.rewards, evaluate(mdp, pi_old).V[tr.states], mdp.gamma, lam)
+    s, a = tr.states[:, :-1], tr.actions
+    clipped_at_2 = 0
+    for start, step in ((theta0, theta1 - theta0), (theta1, theta2 - theta1)):
+        r = softmax(start)[s, a] / pi_old[s, a]
+        assert np.min(np.abs(np.abs(r - 1.0) - eps)) > 1e-4  # no sample within h of a kink
+        W = float(np.sum(np.abs(adv_hat * mdp.gamma ** np.arange(H)) * r)) / N
+        fd = _sampled_objective_fd(mdp, tr, pi_old, adv_hat, eps, start)
+        np.testing.assert_allclose(step / lr, fd, rtol=0, atol=1e-7 * (1 + W))
+        np.testing.assert_allclose(step.sum(axis=1), 0.0, atol=1e-13 * lr * (1 + W))
+        clipped_at_2 = int(np.sum(((adv_hat > 0) & (r > 1 + eps)) | ((adv_hat < 0) & (r < 1 - eps))))
+    assert np.max(np.abs(theta1 - theta0)) > 1e-3  # a real step, not a vacuous comparison
+    assert clipped_at_2 > 0  # epoch 2 exercises the clip mask
