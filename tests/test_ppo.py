@@ -436,3 +436,48 @@ def test_sampled_ppo_step_is_the_gradient_of_the_sampled_objective(seed):
         clipped_at_2 = int(np.sum(((adv_hat > 0) & (r > 1 + eps)) | ((adv_hat < 0) & (r < 1 - eps))))
     assert np.max(np.abs(theta1 - theta0)) > 1e-3  # a real step, not a vacuous comparison
     assert clipped_at_2 > 0  # epoch 2 exercises the clip mask
+
+
+def test_estimated_values_with_unvisited_states_are_the_batch_certainty_equivalent():
+    """The values fed to GAE with values="estimated" (private _estimated_values) on a batch in which one
+    state is never visited (mu = 0 there and no transition into it) and one is reached only at the last
+    step (never left): they equal the certainty-equivalence solution computed here from counts with a
+    dense solve, and are exactly 0 at both of those states (no data: no reward, no successor). Visited
+    states are finite. Catches a division by a zero count (NaN), counts taken over next states instead of
+    current ones, and rewards averaged over the wrong axis. Tolerance: one sparse LU solve against one
+    dense solve of I - gamma P_hat, kappa <= (1 + gamma)/(1 - gamma) = 19; 1e-12 (1 + |V|)."""
+    from tabular_rl.ppo import _estimated_values
+
+    S, A, gamma = 5, 2, 0.9
+    rng = np.random.default_rng(11)
+    P = np.zeros((S, A, S))
+    P[:3, :, :3] = rng.dirichlet(np.ones(3), size=(3, A))   # states 0-2 stay among themselves ...
+    P[0, 1] = [0.0, 0.0, 0.0, 1.0, 0.0]                     # ... except action 1 in 0, which leads to 3
+    P[3] = np.eye(S)[3]
+    P[4] = np.eye(S)[4]                                     # 4: never entered, never a start
+    mdp = TabularMDP(P, rng.uniform(-1, 1, (S, A)), gamma, mu=[0.5, 0.5, 0.0, 0.0, 0.0])
+    # Trajectories by hand, consistent with P: one episode enters 3 at its last step (never left), 4 never.
+    states = np.array([[0, 1, 2, 1, 0], [1, 2, 2, 0, 3], [2, 1, 0, 0, 1]])
+    actions = np.array([[0, 0, 1, 0], [1, 0, 0, 1], [0, 1, 0, 0]])
+    rewards = rng.uniform(-1, 1, (3, 4))
+    tr = Trajectories(states=states, actions=actions, rewards=rewards)
+    V = _estimated_values(mdp, tr)
+
+    n = np.zeros(S)
+    n_next = np.zeros((S, S))
+    r_sum = np.zeros(S)
+    for i in range(3):
+        for t in range(4):
+            s, s2 = states[i, t], states[i, t + 1]
+            n[s] += 1
+            n_next[s, s2] += 1
+            r_sum[s] += rewards[i, t]
+    seen = n > 0
+    P_hat = np.zeros((S, S))
+    P_hat[seen] = n_next[seen] / n[seen, None]
+    r_hat = np.where(seen, r_sum / np.maximum(n, 1), 0.0)
+    V_ref = np.linalg.solve(np.eye(S) - gamma * P_hat, r_hat)
+    assert np.all(np.isfinite(V))
+    assert V[3] == 0.0 and V[4] == 0.0
+    np.testing.assert_allclose(V, V_ref, rtol=0, atol=1e-12 * (1 + np.max(np.abs(V_ref))))
+    assert np.max(np.abs(V[:3])) > 0.1  # visited states carry real estimates
