@@ -341,3 +341,35 @@ def test_mce_irl_method_dispatch_reaches_the_same_optimum_through_the_named_opti
         assert calls == expected_calls, method
         assert res.converged
         assert np.linalg.norm(res.weights - w0) <= 2 * tol / lam, method
+
+
+@pytest.mark.parametrize("reward_scale", [1e-3, 1.0, 1e6])
+def test_soft_value_iteration_stops_at_the_first_sweep_below_tol_times_reward_scale(reward_scale):
+    """The documented stopping rule, re-implemented here with scipy's logsumexp: soft value iteration from
+    V_0 = 0 stops at the first k with ||T V_k - V_k||_inf <= tol max(1, max|r|), and reports that k, that
+    residual and V = T V_k. At reward scale 1e-3 the max(1, .) binds (the target stays tol, not
+    1e-3 tol); at 1e6 the reward scale binds (tol alone is below the round-off of V ~ 1e7, so VI would
+    never stop). Catches max replaced by min, the scale dropped, an off-by-one in the sweep count, and
+    V returned from the sweep before the last. The residual decreases by gamma per sweep, so the
+    threshold falls well between two sweeps (checked), and both loops stop at the same k."""
+    from scipy.special import logsumexp
+
+    mdp = chain(4, 3, seed=8, gamma=0.8)
+    r = reward_scale * np.random.default_rng(1).uniform(-1, 1, (4, 3))
+    tol = 1e-10
+    sv = soft_values(mdp, r, tol=tol)
+    threshold = tol * max(1.0, float(np.max(np.abs(r))))
+    P = mdp.todense()
+    V = np.zeros(4)
+    residuals = []
+    for k in range(1, 10_000):
+        V_new = logsumexp(r + mdp.gamma * np.einsum("sat,t->sa", P, V), axis=1)
+        residuals.append(float(np.max(np.abs(V_new - V))))
+        if residuals[-1] <= threshold:
+            break
+        V = V_new
+    assert residuals[-1] < threshold * (1 - 1e-3) and residuals[-2] > threshold * (1 + 1e-3)
+    assert sv.converged and sv.n_iterations == k
+    assert sv.residual <= threshold
+    assert sv.residual == pytest.approx(residuals[-1], rel=1e-3)
+    np.testing.assert_allclose(sv.V, V_new, rtol=0, atol=1e-12 * max(1.0, float(np.max(np.abs(V_new)))))
