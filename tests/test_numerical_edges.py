@@ -107,8 +107,14 @@ def test_gamma_09999_evaluation_matches_exact_rational_solve(seed, sparse):
 
 
 def _chain(seed, S=6, A=3, sparse=False):
+    """Random stochastic MDP with about half the transitions masked out (at least one kept per row), so
+    some (s, a) lead only to states far below the best one."""
     rng = np.random.default_rng(seed)
     P = rng.dirichlet(0.5 * np.ones(S), size=(S, A))
+    keep = rng.random((S, A, S)) < 0.5
+    keep[np.arange(S)[:, None], np.arange(A)[None, :], rng.integers(0, S, (S, A))] = True
+    P = np.where(keep, P, 0.0)
+    P /= P.sum(axis=-1, keepdims=True)
     mdp = TabularMDP(P, np.zeros(S), 0.95, mu=rng.dirichlet(np.ones(S)))
     return (_sparse(mdp) if sparse else mdp), rng
 
@@ -125,10 +131,13 @@ def test_maxent_fused_backward_and_forward_at_reward_1e6_horizon_1000(sparse):
     4 u max|log Z| (a few roundings of numbers of size max|log Z| ~ H max|r| in the exponent), so
     |d pi| <= 8 u max|log Z| (and the same with the shifted rewards, whose log Z is larger). Each step
     of the forward pass is a stochastic matrix product, exact in mass to S A u, so D_t sums to 1 within
-    t S A u. Catches linear-space Z (overflows at r ~ 710), a max-shift taken from the wrong axis, and
-    a fast path that skips renormalisation.
+    t S A u. This MDP makes the fused kernel's underflow branch bind: for some (s, a) every successor's
+    Z lies more than 460 nats below the best state's, so the globally shifted sum
+    sum_k P(k|s, a) exp(log Z_k - max log Z) is below 1e-200 and is recomputed with its own maximum
+    (checked below). Catches linear-space Z (overflows at r ~ 710), a max-shift taken from the wrong
+    axis, a fast path that skips renormalisation, and underflowed rows left at -inf or uniform.
     """
-    mdp, rng = _chain(3, sparse=sparse)
+    mdp, rng = _chain(4, sparse=sparse)
     S, A = mdp.shape
     H = 1000
     r = 1e6 * rng.uniform(-1.0, 1.0, S)
@@ -139,6 +148,10 @@ def test_maxent_fused_backward_and_forward_at_reward_1e6_horizon_1000(sparse):
     assert np.all(np.isfinite(part.log_Z))
     big = float(np.max(np.abs(part.log_Z)))
     assert big > 1e8  # the scale the test is about
+    P = mdp.todense().reshape(S * A, S)
+    with np.errstate(under="ignore"):
+        shifted = [P @ np.exp(z - z.max()) for z in part.log_Z[1:]]
+    assert np.min(shifted) < 1e-200  # the underflow branch is exercised
     np.testing.assert_allclose(pi, part.policy, rtol=0, atol=8 * EPS * big)
     c = 1e6
     pi_c = maxent_backward_pass(mdp, r + c, H)
