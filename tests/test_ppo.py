@@ -443,7 +443,7 @@ def test_estimated_values_with_unvisited_states_are_the_batch_certainty_equivale
     state is never visited (mu = 0 there and no transition into it) and one is reached only at the last
     step (never left): they equal the certainty-equivalence solution computed here from counts with a
     dense solve, and are exactly 0 at both of those states (no data: no reward, no successor). Visited
-    states are finite. Catches a division by a zero count (NaN), counts taken over next states instead of
+    states (one of them left exactly once) are finite. Catches a division by a zero count (NaN), counts taken over next states instead of
     current ones, and rewards averaged over the wrong axis. Tolerance: one sparse LU solve against one
     dense solve of I - gamma P_hat, kappa <= (1 + gamma)/(1 - gamma) = 19; 1e-12 (1 + |V|)."""
     from tabular_rl.ppo import _estimated_values
@@ -457,8 +457,9 @@ def test_estimated_values_with_unvisited_states_are_the_batch_certainty_equivale
     P[4] = np.eye(S)[4]                                     # 4: never entered, never a start
     mdp = TabularMDP(P, rng.uniform(-1, 1, (S, A)), gamma, mu=[0.5, 0.5, 0.0, 0.0, 0.0])
     # Trajectories by hand, consistent with P: one episode enters 3 at its last step (never left), 4 never.
-    states = np.array([[0, 1, 2, 1, 0], [1, 2, 2, 0, 3], [2, 1, 0, 0, 1]])
-    actions = np.array([[0, 0, 1, 0], [1, 0, 0, 1], [0, 1, 0, 0]])
+    # State 2 is left exactly once (a count of 1), states 0 and 1 several times.
+    states = np.array([[0, 1, 0, 1, 0], [1, 0, 1, 2, 2], [1, 0, 1, 0, 3]])
+    actions = np.array([[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 1]])
     rewards = rng.uniform(-1, 1, (3, 4))
     tr = Trajectories(states=states, actions=actions, rewards=rewards)
     V = _estimated_values(mdp, tr)
