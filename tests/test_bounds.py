@@ -459,3 +459,33 @@ def test_trust_region_bound_and_minorizer_equal_independent_recomputation(pair):
     M = minorize_maximize_objective(mdp, pi_new, pi_old)
     # J and L carry tol each; C carries 4 g/(1-g)^2 times max|A|'s error (<= tol), multiplied by KL^max
     assert M == pytest.approx(J + L - C * kl_max, abs=tol * (2 + 4 * g * kl_max / (1 - g) ** 2))
+
+
+def test_visitation_difference_bound_golden_and_recomputed():
+    """CPO Lemma 3 on the two-state chain with old = always a0 (stay in 0) and new = a1 in state 0 (go to
+    the absorbing state 1), gamma = 1/2: d_old = (1, 0), d_new = (1 - gamma, gamma) = (1/2, 1/2), so the
+    difference is (-1/2, 1/2), its 1-norm 1, E_{d_old}[TV] = 1 and the bound 2 gamma/(1 - gamma) = 2.
+    Catches the constant 2 gamma (or the 1/(1 - gamma)) changed, which the inequality l1 <= bound alone
+    cannot see, and the TV weighted by the new visitation instead of the old."""
+    mdp = _two_state()
+    v = visitation_difference_bound(mdp, [[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(v.difference, [-0.5, 0.5], rtol=0, atol=1e-15)
+    assert v.l1 == pytest.approx(1.0, abs=1e-15)
+    assert v.bound == pytest.approx(2.0, abs=1e-15)
+
+
+@given(policy_pairs())
+def test_visitation_difference_bound_equals_independent_recomputation(pair):
+    """bound = 2 gamma/(1 - gamma) sum_s d_old(s) TV(pi_new, pi_old)(s) and difference = d_new - d_old, with
+    the visitations from a dense np.linalg.solve oracle. Tolerance: two solves, tol_two_solves (the
+    TV factor is at most 1, the prefactor 2 gamma/(1 - gamma) <= 2 H_eff is inside tol's H_eff^2)."""
+    mdp, pi_old, pi_new = pair
+    _, _, d_old, _ = _oracle_old(mdp, pi_old)
+    _, _, d_new, _ = _oracle_old(mdp, pi_new)
+    g = mdp.gamma
+    tv = 0.5 * np.sum(np.abs(pi_new - pi_old), axis=1)
+    v = visitation_difference_bound(mdp, pi_new, pi_old)
+    tol = tol_two_solves(mdp)
+    assert v.bound == pytest.approx(2 * g / (1 - g) * float(d_old @ tv), abs=tol)
+    np.testing.assert_allclose(v.difference, d_new - d_old, rtol=0, atol=tol)
+    assert v.l1 == pytest.approx(float(np.sum(np.abs(d_new - d_old))), abs=mdp.n_states * tol)

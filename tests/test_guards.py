@@ -15,7 +15,7 @@ from tabular_rl.advantage_estimation import gae
 from tabular_rl.bounds import performance_bounds
 from tabular_rl.imitation import expert_distribution_error
 from tabular_rl.importance_sampling import ordinary_importance_sampling
-from tabular_rl.maxent import maxent_partition
+from tabular_rl.maxent import maxent_log_likelihood_objective, maxent_partition
 from tabular_rl.ppo import ppo_clip_objective, sampled_clipped_surrogate_objective
 
 
@@ -113,6 +113,10 @@ CASES = [
      ValueError, r"pi_old gives probability 0 to the sampled action 1 in state 2 \(sample index \(0, 2\)\)"),
     (lambda: maxent_partition(_mdp(), np.zeros(4), 3, terminal_states=[0, 5, 7]),
      ValueError, r"terminal_states must lie in \[0, 3\], got 5"),
+    (lambda: maxent_log_likelihood_objective(
+        _mdp(), np.eye(4), _traj([[0, 1, 3], [0, 1, 2], [1, 2, 0]], [[0, 0], [0, 1], [1, 0]]), 2, np.zeros(4),
+        terminal_states=[3]),
+     ValueError, r"demonstrations must end in terminal_states .* but episode 1 ends in state 2"),
 ]
 
 
