@@ -64,10 +64,34 @@ def _nondeterministic_expert():
 _SUPPORT = np.array([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
 
 
-def _dense_P_with(edit):
+def _dense_P_two_negative_rows():
+    """Negative entries in rows (1, 1) and (3, 0); the rows still sum to 1."""
     P = _dense_P()
-    edit(P)
+    P[1, 1] = [0.5, 0.5, 0.5, -0.5]
+    P[3, 0] = [1.5, -0.5, 0.0, 0.0]
     return P
+
+
+def _dense_P_two_bad_sums():
+    P = _dense_P()
+    P[2, 0, 1] = 0.5   # row (2, 0) sums to 1.25
+    P[3, 1, 0] = 0.3   # row (3, 1) sums to 1.05
+    return P
+
+
+def _sparse_negative(d):
+    d[9:12] = [0.5, -0.25, 0.5]     # sparse row 2 = P[1, 0, :]
+    d[20:22] = [-0.5, 1.0]          # sparse row 5
+
+
+def _sparse_nonfinite(d):
+    d[13] = np.inf                  # sparse row 3 = P[1, 1, :]
+    d[30] = np.nan                  # sparse row 7
+
+
+def _sparse_bad_sums(d):
+    d[21] = 0.5                     # sparse row 5 = P[2, 1, :] sums to 1.25
+    d[29] = 0.0                     # sparse row 7 sums to 0.75
 
 
 CASES = [
@@ -78,21 +102,15 @@ CASES = [
      ValueError, r"ratios must be non-negative, got -1\.0 at index \(2,\)"),
     (lambda: policy_evaluation(_mdp(), _bad_rows_policy()),
      ValueError, r"pi\[2, :\] sums to 1\.1"),
-    (lambda: TabularMDP(_dense_P_with(lambda P: P.__setitem__((1, 1, slice(None)), [0.5, 0.5, 0.5, -0.5])
-                                      or P.__setitem__((3, 0, slice(None)), [1.5, -0.5, 0.0, 0.0])),
-                        np.zeros(4), 0.9),
+    (lambda: TabularMDP(_dense_P_two_negative_rows(), np.zeros(4), 0.9),
      ValueError, r"P must be non-negative, got -0\.5 at index \(1, 1, 3\)"),
-    (lambda: TabularMDP(_dense_P_with(lambda P: P.__setitem__((2, 0, 1), 0.5) or P.__setitem__((3, 1, 0), 0.3)),
-                        np.zeros(4), 0.9),
+    (lambda: TabularMDP(_dense_P_two_bad_sums(), np.zeros(4), 0.9),
      ValueError, r"P\[2, 0, :\] sums to 1\.25"),
-    (lambda: TabularMDP(_sparse_P(lambda d: d.__setitem__(slice(9, 12), [0.5, -0.25, 0.5]) or d.__setitem__(
-        slice(20, 22), [-0.5, 1.0])), np.zeros(4), 0.9),
+    (lambda: TabularMDP(_sparse_P(_sparse_negative), np.zeros(4), 0.9),
      ValueError, r"P must be non-negative, got -0\.25 at P\[1, 0, 2\] \(row 2\)"),
-    (lambda: TabularMDP(_sparse_P(lambda d: d.__setitem__(13, np.inf) or d.__setitem__(30, np.nan)),
-                        np.zeros(4), 0.9),
+    (lambda: TabularMDP(_sparse_P(_sparse_nonfinite), np.zeros(4), 0.9),
      ValueError, r"P must be finite, got inf at P\[1, 1, 1\] \(row 3\)"),
-    (lambda: TabularMDP(_sparse_P(lambda d: d.__setitem__(21, 0.5) or d.__setitem__(29, 0.0)),
-                        np.zeros(4), 0.9),
+    (lambda: TabularMDP(_sparse_P(_sparse_bad_sums), np.zeros(4), 0.9),
      ValueError, r"P\[2, 1, :\] \(sparse row 5\) sums to 1\.25"),
     (lambda: sampled_clipped_surrogate_objective(
         _mdp(), _traj([[0, 1, 2, 3, 0], [3, 4, 5, 0, 1]], [[0, 1, 0, 1], [1, 0, 1, 0]]),
@@ -118,7 +136,6 @@ CASES = [
         terminal_states=[3]),
      ValueError, r"demonstrations must end in terminal_states .* but episode 1 ends in state 2"),
 ]
-
 
 
 @pytest.mark.parametrize("call, exc, match", CASES, ids=[f"case{i}" for i in range(len(CASES))])

@@ -12,7 +12,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tabular_rl import TabularMDP, discounted_visitation, policy_evaluation
 from tabular_rl import strategies as trs
