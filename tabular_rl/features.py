@@ -617,8 +617,16 @@ def _best_response(mdp, phi, w):
 
 def _finish(method, mdp, pis, mus, ws, ts, coefs, bars, bar_w, converged, max_iter, epsilon, mu_E, stuck):
     mus = np.array(mus)
+    mix = closest_mixture(mus, mu_E)
     if not converged:
-        if stuck:
+        if stuck and coefs is not None:
+            # No achievable mu lies beyond the hyperplane through mu_bar normal to w, so t is a lower
+            # bound on the distance; mu_bar itself may lie outside the set (lambda > 1 is not clipped).
+            msg = (f"{method}: no policy improves on the current mixture along w, so mu_expert is at distance "
+                   f"at least {ts[-1]:.3g} from the set of achievable feature expectations (the best mixture "
+                   f"found is at {mix.distance:.3g}), above epsilon={epsilon:g}; "
+                   "raise epsilon (mu_expert cannot be matched more closely)")
+        elif stuck:
             msg = (f"{method}: no policy improves on the current mixture along w, so mu_expert is at distance "
                    f"{ts[-1]:.3g} from the set of achievable feature expectations, above epsilon={epsilon:g}; "
                    "raise epsilon (mu_expert cannot be matched more closely)")
@@ -626,7 +634,6 @@ def _finish(method, mdp, pis, mus, ws, ts, coefs, bars, bar_w, converged, max_it
             msg = (f"{method}: stopped after max_iter={max_iter} iterations with margin t={ts[-1]:.3g} "
                    f"above epsilon={epsilon:g}; increase max_iter or epsilon")
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
-    mix = closest_mixture(mus, mu_E)
     policy = occupancy_mixture_policy(mdp, np.array(pis), mix.weights)
     m = len(pis)
     if bar_w is not None:
@@ -674,9 +681,13 @@ def projection_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
     features in [0, 1]). The coefficient is not clipped (the paper does not clip).
 
     If the best response does not improve along :math:`w^{(i)}`
-    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu^{(i-1)})\le0`), :math:`\bar\mu^{(i-1)}` is
-    the projection of :math:`\mu_E` onto the achievable set: the method stops
-    with a ``RuntimeWarning`` (``mu_expert`` cannot be matched within epsilon).
+    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu^{(i-1)})\le0`), no achievable feature
+    expectation lies beyond the hyperplane through :math:`\bar\mu^{(i-1)}` normal to
+    :math:`w^{(i)}`, so :math:`\mu_E` is at distance at least :math:`t^{(i)}` from the
+    achievable set: the method stops with a ``RuntimeWarning`` (``mu_expert`` cannot be
+    matched within epsilon). For an unachievable :math:`\mu_E` a coefficient can exceed 1,
+    so :math:`\bar\mu` can leave the set and :math:`t` is then below the true distance
+    (the warning also reports the distance of the best mixture found, an upper bound).
 
     Parameters
     ----------

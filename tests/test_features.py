@@ -437,3 +437,51 @@ def test_sparse_and_dense_agree_on_apprenticeship():
         b = method(sparse, phi, mu_E, epsilon=1e-4)
         np.testing.assert_array_equal(a.policies, b.policies)
         np.testing.assert_allclose(a.margins, b.margins, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- unachievable experts: the stall test
+
+
+def _achievable_distance(mdp, phi, mu_E):
+    """Distance from mu_E to the achievable set: the hull of the deterministic policies' feature
+    expectations (the occupancy polytope's vertices are deterministic policies; phi maps it linearly)."""
+    import itertools
+
+    S, A = mdp.shape
+    mus = np.array([feature_expectations(mdp, np.eye(A)[list(a)], phi)
+                    for a in itertools.product(range(A), repeat=S)])
+    return closest_mixture(mus, mu_E).distance
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_unachievable_expert_stops_at_the_stall_test_with_certified_bounds(seed):
+    """mu_E = mu(uniform) + 10 N(0, I), almost surely outside the achievable set. Both methods stop within a
+    few iterations by their stall test (no best response improves along w beyond round-off, 1e-12 times the
+    feature scale), not at max_iter. Max-margin's t is then the exact distance to the achievable set
+    (computed here from all deterministic policies); the projection method's t is a lower bound (no
+    achievable point lies beyond the hyperplane through mu_bar normal to w), below the true distance when a
+    coefficient exceeded 1, and the best mixture's distance is an upper bound; the warning says so.
+    Catches a stall threshold of 0 (round-off gains of ~1e-16 t then keep the projection method running to
+    max_iter: 10 of these 40 cases under that mutant) and a warning that reports the projection method's t
+    as the distance. Tolerance 1e-9 (1 + scale): closest_mixture's NNLS against the method's projections."""
+    rng = np.random.default_rng(seed)
+    S, A, K = 3, 2, 2
+    mdp = TabularMDP(rng.dirichlet(np.ones(S), size=(S, A)), np.zeros(S), 0.8, mu=rng.dirichlet(np.ones(S)))
+    phi = rng.random((S, K))
+    mu_E = feature_expectations(mdp, np.full((S, A), 0.5), phi) + 10 * rng.normal(size=K)
+    dist = _achievable_distance(mdp, phi, mu_E)
+    tol = 1e-9 * (1 + np.max(np.abs(mu_E)))
+    for method in (projection_method, max_margin_method):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = method(mdp, phi, mu_E, epsilon=1e-9, max_iter=100)
+        messages = [str(w.message) for w in caught]
+        assert any("no policy improves" in m for m in messages), (method.__name__, messages)
+        assert not res.converged and res.n_iterations <= 10
+        t = res.margins[-1]
+        if method is max_margin_method:
+            assert abs(t - dist) <= tol
+        else:
+            assert t <= dist + tol
+            assert any(f"at least {t:.3g}" in m for m in messages)
+        assert np.linalg.norm(res.mixture_feature_expectations - mu_E) >= dist - tol
