@@ -130,7 +130,7 @@ def policy_optimisation_section(world, opt, say):
 
 def imitation_section(world, say):
     say.heading("4. Imitation learning and inverse RL")
-    # MaxEnt IRL (2008) is exact on deterministic dynamics (shared/MATH.md 9.2), so this part uses the
+    # MaxEnt IRL (2008) is exact on deterministic dynamics (docs/guide/maxent.md#stochastic-dynamics), so this part uses the
     # tour's map without slip; for stochastic dynamics use mce_irl (maximum causal entropy).
     world = gridworld(TOUR_MAP, slip=0.0, gamma=0.9, rewards={"G": 1.0, "H": -1.0}, terminal="GH")
     mdp = world.mdp
@@ -162,7 +162,7 @@ def imitation_section(world, say):
     say.check(f"converged in {res.n_iterations} steps; feature matching max |f~ - sum_s D(s) f(s)|", f"{err:.1e}",
               bool(res.converged) and err < 1e-6)
 
-    say("", "Behaviour cloning vs DAgger on the 'recoverable drift' MDP (shared/MATH.md section 8):",
+    say("", "Behaviour cloning vs DAgger on the 'recoverable drift' MDP (docs/guide/imitation.md#the-drift-mdp):",
         "a learner that errs with probability eps = 1e-3 where the expert would not; cost = steps spent off track.", "")
     eps = 1e-3
     drift = trl.drift_mdp()

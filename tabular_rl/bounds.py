@@ -7,7 +7,7 @@ one :math:`\pi` (``pi_old``) and takes them **in that order**,
 (``tabular_rl.ppo.surrogate_objective`` takes ``(mdp, pi_old, pi_new)``: its
 order is pinned by the PPO API.)
 
-Conventions (shared/MATH.md sections 0, 3 and 4):
+Conventions (docs/guide/bounds.md#conventions):
 
 * values are unnormalised, :math:`J(\pi) = \mu^\top V^\pi`;
 * :math:`d^\pi` is the **normalised** discounted visitation (sums to 1), so every
@@ -205,7 +205,7 @@ def surrogate_remainder(mdp, pi_new, pi_old):
 
     References
     ----------
-    CPO, proof of Theorem 1 (Appendix 10.1.1); shared/MATH.md section 4.1.
+    CPO, proof of Theorem 1 (Appendix 10.1.1); docs/guide/bounds.md#exact-remainder-of-the-surrogate.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 r"""Exact policy evaluation: values, Q, advantages, the objective J, discounted
 visitation and occupancy, infinite and finite horizon.
 
-Conventions (the README's conventions table):
+Conventions (docs/guide/conventions.md#values-visitation-and-occupancy; the README's conventions table):
 
 * Values are unnormalised: :math:`V^\pi(s) = E[\sum_{t\ge0}\gamma^t r(s_t,a_t) | s_0=s]`.
 * :math:`J(\pi) = \mu^\top V^\pi`.

@@ -306,7 +306,7 @@ def occupancy_mixture_policy(mdp, policies, weights):
     mixture: it weights each policy's action by :math:`\lambda_i` at every state,
     whereas the right weight is :math:`\lambda_i d^{\pi_i}(s)/\sum_j\lambda_j d^{\pi_j}(s)`,
     so its feature expectations differ from :math:`\sum_i\lambda_i\mu(\pi_i)`
-    (shared/MATH.md section 10; mismatches of 0.2 on small MDPs).
+    (docs/guide/features.md#mixtures-of-policies; mismatches of 0.2 on small MDPs).
 
     Parameters
     ----------
@@ -676,7 +676,7 @@ def projection_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
 
     With exact solves and an achievable :math:`\mu_E`, :math:`\lambda\in[0,1]`, so
     :math:`\bar\mu` stays in the convex hull, t is non-increasing, and (derived in
-    shared/MATH.md section 10, not the paper's constant) :math:`t^{(n)}\le D/\sqrt n`
+    docs/guide/features.md#iteration-bound-of-the-projection-method, not the paper's constant) :math:`t^{(n)}\le D/\sqrt n`
     with D the diameter of the feasible set (:math:`\sqrt K/(1-\gamma)` for
     features in [0, 1]). The coefficient is not clipped (the paper does not clip).
 

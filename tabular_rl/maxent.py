@@ -36,8 +36,8 @@ Conventions fixed here, once, for the whole module:
   MDP if that is the model you want. A state from which no path reaches the set
   in time has :math:`Z = 0`; its local action probabilities are then uniform by
   convention, and it is never visited under the model.
-* **The printed Algorithm 1** has three things to be aware of (shared/MATH.md
-  section 9.2): its forward-pass indices are wrong (step 5 as printed does not
+* **The printed Algorithm 1** has three things to be aware of (see
+  docs/guide/maxent.md#errata-of-algorithm-1): its forward-pass indices are wrong (step 5 as printed does not
   conserve probability mass: this module uses
   :math:`D_{t+1}(s') = \sum_{s,a} D_t(s)\pi_t(a|s)P(s'|s,a)`); it computes one
   stationary policy where the finite-horizon model needs a time-indexed one
@@ -238,7 +238,7 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     ----------
     Ziebart et al. (2008), Algorithm 1, steps 1-3. The printed algorithm
     returns one stationary P(a|s); the finite-horizon model needs this
-    time-indexed one (shared/MATH.md 9.2.3).
+    time-indexed one (docs/guide/maxent.md#stationary-versus-time-indexed-policy).
 
     Examples
     --------
@@ -494,7 +494,7 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     the policy of :func:`maxent_backward_pass` (Algorithm 1, corrected). In a
     stochastic MDP it does not: Algorithm 1 pushes mass forward with the true
     dynamics, which is neither this expectation nor the maximum causal entropy
-    solution (shared/MATH.md 9.2.4).
+    solution (docs/guide/maxent.md#stochastic-dynamics).
 
     Parameters
     ----------
@@ -661,7 +661,7 @@ def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weigh
     In a deterministic MDP these are Algorithm 1's (corrected) forward pass
     under the time-indexed backward-pass policy; in a stochastic MDP the
     printed algorithm's true-dynamics forward pass is *not* this gradient
-    (shared/MATH.md 9.2.4).
+    (docs/guide/maxent.md#stochastic-dynamics).
 
     Parameters are those of :func:`maxent_log_likelihood_objective`.
 

@@ -345,7 +345,7 @@ def mce_log_likelihood_objective(
 
     the dual of the maximum causal entropy program, equal to the expected
     causal log-likelihood :math:`E[\sum_t\gamma^t\log\pi_\theta(a_t|s_t)]` of
-    demonstrations whose transitions follow P (shared/MATH.md 9.4). Concave in
+    demonstrations whose transitions follow P (docs/guide/mce.md#objective-and-gradient). Concave in
     :math:`\theta`; gradient :func:`mce_log_likelihood_gradient`. (The
     *per-trajectory* causal log-likelihood is not concave in stochastic MDPs.)
 

@@ -6,7 +6,7 @@ finite-horizon gradient from sampled :class:`~tabular_rl.sampling.Trajectories`;
 the tests check by exact trajectory enumeration that their expectation is
 :func:`finite_horizon_policy_gradient`.
 
-Conventions (shared/MATH.md sections 0 and 2):
+Conventions (docs/guide/policy_gradients.md#conventions):
 
 * ``theta`` (S, A) are tabular softmax logits, :math:`\pi_\theta(a|s) \propto e^{\theta_{s,a}}`.
 * :math:`J(\theta) = \mu^\top V^{\pi_\theta}` with unnormalised values.
@@ -411,7 +411,8 @@ def finite_horizon_policy_gradient(mdp, theta, horizon):
 
     References
     ----------
-    Sutton et al., NeurIPS 1999 (policy-gradient theorem), finite-horizon form; shared/MATH.md section 2.2.
+    Sutton et al., NeurIPS 1999 (policy-gradient theorem), finite-horizon form;
+    docs/guide/policy_gradients.md#finite-horizon-gradient.
 
     Examples
     --------

@@ -9,9 +9,9 @@ Public, so graders can property-test student code against the library:
 ...     assert mdp.R.shape == (mdp.n_states, mdp.n_actions)
 
 Importing ``tabular_rl`` does not import this module (or hypothesis); import
-it explicitly. Every option is keyword-only. Sizes follow shared/MATH.md's
+it explicitly. Every option is keyword-only. Sizes follow the guide's
 guidance: S in [1, 6], A in [1, 4], gamma in [0, 0.99], including the edge
-cases S = 1, A = 1 and gamma = 0.
+cases S = 1, A = 1 and gamma = 0 (docs/guide/numerics.md#hypothesis-strategies).
 """
 
 import numpy as np

@@ -1,5 +1,5 @@
 """Tests for tabular_rl.bounds: the performance difference lemma and the TRPO/CPO/CPI bounds
-(shared/MATH.md sections 3 and 4), as hypothesis properties on dense and sparse MDPs."""
+(docs/guide/bounds.md), as hypothesis properties on dense and sparse MDPs."""
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ _F = dict(allow_nan=False, allow_infinity=False, width=64)
 
 
 def _scale(mdp):
-    """(1 + R) and H_eff = 1/(1 - gamma) for MATH.md's tolerances."""
+    """(1 + R) and H_eff = 1/(1 - gamma) for the tolerances of docs/guide/numerics.md#tolerances."""
     return 1.0 + float(np.max(np.abs(mdp.R))), 1.0 / (1.0 - mdp.gamma)
 
 
@@ -70,7 +70,7 @@ def _target_ratio(gap, penalty, label):
 
 
 # ------------------------------------------------------------------------------------------
-# performance difference lemma (MATH.md section 3)
+# performance difference lemma (docs/guide/bounds.md#performance-difference-lemma)
 
 
 @given(policy_pairs())
@@ -101,7 +101,7 @@ def test_greedy_policy_improves_every_state(mdp, data):
 
 @given(trs.mdps(), st.data())
 def test_pdl_with_optimal_policy(mdp, data):
-    """J* - J(pi) = PDL >= 0, and <= E_{d*}[max_a A^pi]/(1-gamma). MATH.md states the latter as an
+    """J* - J(pi) = PDL >= 0, and <= E_{d*}[max_a A^pi]/(1-gamma). Often stated as an
     equality; it is one only when pi* is greedy for Q^pi (e.g. pi = pi*)."""
     pi = data.draw(trs.policies(*mdp.shape))
     star = policy_iteration(mdp).policy

@@ -1,9 +1,9 @@
-"""Tests for tabular_rl.evaluation: the identities of shared/MATH.md section 1.
+"""Tests for tabular_rl.evaluation: the identities of docs/guide/evaluation.md.
 
 Every property runs on dense and sparse MDPs drawn from tabular_rl.strategies, and
 is checked against an independent dense NumPy oracle written here (np.linalg.solve on
-the (S, A, S) array, never the library's own primitives). Tolerances follow MATH.md
-"Numerical guidance": single-solve identities 1e-10 (1+R) H_eff, two-solve identities
+the (S, A, S) array, never the library's own primitives). Tolerances follow
+docs/guide/numerics.md#tolerances: single-solve identities 1e-10 (1+R) H_eff, two-solve identities
 1e-9 (1+R) H_eff^2, with H_eff = 1/(1-gamma).
 """
 

@@ -1,6 +1,6 @@
 """Tests for tabular_rl.features: feature expectations (discounted, finite-horizon, empirical),
 mixtures, the min-norm mixture, the Hoelder bound and Abbeel & Ng's apprenticeship learning
-(shared/MATH.md section 10)."""
+(docs/guide/features.md)."""
 
 import warnings
 
@@ -56,7 +56,7 @@ def _h_eff(mdp):
 
 
 def _nnls_hull_distance(mus, target_):
-    """Independent oracle: NNLS with a heavy sum-to-one row (MATH.md section 10, test 2)."""
+    """Independent oracle: NNLS with a heavy sum-to-one row (docs/guide/features.md#max-margin-method)."""
     n = mus.shape[0]
     W = 1e5
     M = np.vstack([mus.T, np.full((1, n), W)])
@@ -179,7 +179,7 @@ def test_occupancy_mixture_realises_the_trajectory_mixture(case, n, data):
 
 
 def test_trajectory_mixture_by_enumeration_and_per_state_average_is_wrong():
-    """Negative test (MATH.md section 10): the per-state average sum_i lambda_i pi_i(a|s) does not
+    """Negative test (docs/guide/features.md#mixtures-of-policies): the per-state average sum_i lambda_i pi_i(a|s) does not
     realise sum_i lambda_i mu_i, while choosing pi_i once at t = 0 (enumerated exactly) does."""
     P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
     mdp = TabularMDP(P, np.zeros(2), 1.0, mu=[1.0, 0.0])  # gamma = 1, finite horizon
@@ -292,7 +292,7 @@ def test_hoelder_golden_and_errors():
 @settings(max_examples=40)
 @given(mdp_features(max_states=5, max_actions=3, gamma=trs.gammas(max_value=0.95)))
 def test_projection_method_properties(case):
-    """MATH.md section 10, test 1: catches a projection onto the hull instead of the line, an
+    """docs/guide/features.md#projection-method: catches a projection onto the hull instead of the line, an
     inexact inner solve, or a wrong mu_bar update: lambda in [0, 1], t non-increasing,
     t^(n) <= D/sqrt(n), mu_bar a convex combination of the mu^(j) no closer than the hull, and
     the returned mixture matches mu_E."""
@@ -328,7 +328,7 @@ def test_projection_method_properties(case):
 @settings(max_examples=40)
 @given(mdp_features(max_states=5, max_actions=3, gamma=trs.gammas(max_value=0.95)))
 def test_max_margin_value_is_min_norm_hull_distance(case):
-    """MATH.md section 10, test 2: catches a wrong max-margin QP: each t^(i) equals the NNLS
+    """docs/guide/features.md#max-margin-method: catches a wrong max-margin QP: each t^(i) equals the NNLS
     oracle's distance from mu_E to conv(mu^(0..i-1)), w^(i) is feasible (||w|| <= 1) and attains
     it (min_j w.(mu_E - mu^(j)) >= t), t never grows, and the mixture matches mu_E."""
     mdp, phi, pi_E = case

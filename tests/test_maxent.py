@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.maxent (Ziebart et al. 2008), shared/MATH.md section 9.
+"""Tests for tabular_rl.maxent (Ziebart et al. 2008), docs/guide/maxent.md.
 
 Ground truth is exhaustive enumeration of action sequences (tabular_rl.sampling.enumerate_trajectories
 with a uniform policy enumerates every action sequence and successor, with probability A^-H prod P).
@@ -125,7 +125,8 @@ def test_stationary_variant_is_algorithm_1_as_printed(sparse):
 
 
 def test_stationary_policy_does_not_give_the_finite_horizon_path_distribution():
-    """MATH.md 9.2.3: using Algorithm 1's single P(a|s) at every step is not exp(R)/Z (deterministic, H = 3);
+    """docs/guide/maxent.md#stationary-versus-time-indexed-policy:
+    using Algorithm 1's single P(a|s) at every step is not exp(R)/Z (deterministic, H = 3);
     guards against the library silently switching to the stationary policy."""
     mdp = chain(3, 2, seed=5, deterministic=True)
     r = np.array([1.0, -1.0, 0.5])
@@ -260,7 +261,8 @@ def test_algorithm_1_forward_pass_is_exact_on_deterministic_mdps(mdp, H, data):
 
 
 def test_algorithm_1_visitation_differs_from_eq4_on_a_stochastic_mdp():
-    """Negative test (MATH.md 9.2.4): with stochastic dynamics, Algorithm 1's D (true-dynamics forward pass of
+    """Negative test (docs/guide/maxent.md#stochastic-dynamics):
+    with stochastic dynamics, Algorithm 1's D (true-dynamics forward pass of
     the backward-pass policy) gives feature counts different from E_{eq.(4)}[f] on a seeded instance."""
     mdp = chain(3, 2, seed=7)
     r = np.array([2.0, -1.0, 0.5])

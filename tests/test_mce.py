@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.mce (maximum causal entropy), shared/MATH.md section 9.4."""
+"""Tests for tabular_rl.mce (maximum causal entropy), docs/guide/mce.md."""
 
 import numpy as np
 import pytest
@@ -107,7 +107,7 @@ def test_finite_horizon_recursion_and_temperature(mdp, H, alpha, data):
 @given(trs.mdps(max_states=4, max_actions=3, deterministic=True), st.integers(0, 5), st.data())
 def test_causal_equals_non_causal_on_deterministic_mdps(mdp, H, data):
     """gamma = 1, deterministic dynamics: soft values = MaxEnt log Z, the policies agree, and the MCE objective
-    equals the 2008 log-likelihood (MATH.md 9.2.4: all three models coincide)."""
+    equals the 2008 log-likelihood (docs/guide/mce.md#concavity: all three models coincide)."""
     mdp = mdp.with_(gamma=1.0)
     r = data.draw(arrays((mdp.n_states,), -2.0, 2.0))
     sv = soft_values(mdp, r, horizon=H)

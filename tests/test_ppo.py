@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.ppo (shared/MATH.md section 5): the clipped term's pointwise properties,
+"""Tests for tabular_rl.ppo (docs/guide/ppo.md): the clipped term's pointwise properties,
 the exact surrogates and their gradients, the beta rule, the exact loops and the sampled PPO."""
 
 import numpy as np
