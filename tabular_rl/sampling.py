@@ -101,6 +101,7 @@ def _int_array(x, name):
 def discounted_returns(trajectories, gamma):
     r"""Per-episode discounted return :math:`G = \sum_{t=0}^{H-1}\gamma^t r_t`, shape (N,)."""
     gamma = _v.check_gamma(gamma)
+    _v.check_trajectories(trajectories)
     H = trajectories.horizon
     return trajectories.rewards @ (gamma ** np.arange(H))
 
