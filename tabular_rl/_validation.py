@@ -238,3 +238,13 @@ def check_trajectories(trajectories, mdp_or_shape=None, name="trajectories"):
             S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
         trajectories.check_against((S, A), name)
     return trajectories
+
+
+def as_array(x, name):
+    """``numpy.asarray(x)`` for non-float inputs (index arrays, masks); a ragged nested list or any
+    other value NumPy cannot turn into a rectangular array is a ``ValueError`` naming ``name``
+    (NumPy's own message does not say which argument it was)."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} must be a rectangular array (is it a ragged nested list?): {exc}") from None

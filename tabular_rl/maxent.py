@@ -80,7 +80,9 @@ def _log_terminal(terminal_states, S):
         return np.zeros(S)
     if isinstance(terminal_states, (set, frozenset)):
         terminal_states = sorted(terminal_states)
-    arr = np.asarray(terminal_states)
+    arr = _v.as_array(terminal_states, "terminal_states")
+    if arr.size == 0:
+        arr = arr.astype(np.intp)  # an empty list is float64 to NumPy, and indexing with it fails
     if arr.dtype == np.bool_:
         _v.check_shape(arr, (S,), "terminal_states", what="(a boolean mask over states)")
         mask = arr.copy()

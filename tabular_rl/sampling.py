@@ -90,7 +90,7 @@ class Trajectories:
 
 
 def _int_array(x, name):
-    arr = np.asarray(x)
+    arr = _v.as_array(x, name)
     if arr.size == 0 and arr.dtype == np.float64:
         arr = arr.astype(np.intp)
     if not (np.issubdtype(arr.dtype, np.integer)):
