@@ -424,7 +424,7 @@ def closest_mixture(feature_expectations, mu_expert):
     if n < 1 or K < 1:
         raise ValueError(f"feature_expectations must have shape (n, K) with n, K >= 1, got {mus.shape}")
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = feature_expectations.shape[1])")
     _v.check_finite(mu_E, "mu_expert")
     p = mus - mu_E
     scale = 1.0 + float(max(np.max(np.abs(mus)), np.max(np.abs(mu_E))))
@@ -575,7 +575,7 @@ def _apprenticeship_inputs(mdp, features, mu_expert, epsilon, max_iter, pi0, wha
     phi = check_features(features, mdp, "features")
     K = phi.shape[-1]
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = features.shape[-1])")
     _v.check_finite(mu_E, "mu_expert")
     epsilon = _v.check_real(epsilon, "epsilon", low=0.0)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)

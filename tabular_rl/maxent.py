@@ -114,7 +114,7 @@ def _check_state_features(features, mdp):
 
 def _check_weights(weights, K, name="weights"):
     w = _v.as_float_array(weights, name, real=True)
-    _v.check_shape(w, (K,), name, what="(one weight per feature)")
+    _v.check_shape(w, (K,), name, what="(one weight per feature, K = features.shape[-1])")
     return _v.check_finite(w, name)
 
 
