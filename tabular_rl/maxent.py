@@ -109,7 +109,8 @@ def _check_state_features(features, mdp):
         raise ValueError(
             f"features must have shape ({mdp.n_states}, K) with K >= 1 (state features), got {phi.shape}"
         )
-    return _v.check_finite(phi, "features")
+    _v.check_finite(phi, "features")
+    return _v.check_magnitude(phi, "features")
 
 
 def _check_weights(weights, K, name="weights"):
@@ -548,6 +549,7 @@ def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal)
         raise TypeError(f"demonstrations must be Trajectories or real feature counts, got dtype {f_tilde.dtype}")
     _v.check_shape(f_tilde, (K,), "demonstrations", what="(Trajectories, or empirical feature counts, one per feature)")
     _v.check_finite(f_tilde, "demonstrations")
+    _v.check_magnitude(f_tilde, "demonstrations")
     start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", S)
     return f_tilde, np.asarray(start, dtype=np.float64)
 
