@@ -509,7 +509,15 @@ def hoelder_value_gap_bound(mu, mu_expert, *, p=2.0, weight_norm=1.0):
     if not (isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)) or not p >= 1:
         raise ValueError(f"p must be a real number in [1, inf], got {p!r}")
     weight_norm = _v.check_real(weight_norm, "weight_norm", low=0.0)
-    return float(weight_norm * np.linalg.norm(mu - mu_E, ord=float(p)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = float(np.linalg.norm(mu - mu_E, ord=float(p)))
+    if not np.isfinite(gap):
+        # Finite inputs near float64's range: the difference or the sum of squares overflowed; take
+        # the norm of the halved difference scaled to max 1 (exact powers of two aside, same value).
+        half = mu / 2 - mu_E / 2
+        s = float(np.max(np.abs(half)))
+        gap = 2 * s * float(np.linalg.norm(half / s, ord=float(p)))
+    return float(weight_norm * gap)
 
 
 # --------------------------------------------------------------------------- apprenticeship learning
