@@ -568,20 +568,35 @@ ALL_CASES = [
 def test_inputs_are_never_modified(entry, layout):
     """Catches a function that renormalises, clips, sorts or fills a caller's array in place (e.g.
     ``pi /= pi.sum(-1)`` on the float64 array ``asarray`` handed back without a copy), including
-    when the write happens before a later check fails, and a result that is (a view of) the
-    caller's array, so that writing into the result changes the input."""
+    when the write happens before a later check fails; a result that is (a view of) the caller's
+    array, so that writing into the result changes the input; and an attribute of the MDP rebound
+    (``mdp.mu = p0``) instead of using ``mdp.with_``."""
     mdp = MDPS[layout]
+    attributes = dict(vars(mdp))
     kwargs = entry.build(mdp)
     snap = _snapshot(kwargs)
     snap += _snapshot({"fixture_mdp": mdp})
     result = _call_quiet(entry, kwargs)
     _assert_unchanged(snap, f"{entry.name} (valid call)")
+    # Nor may the MDP object be rebound (mdp.mu = p0, mdp.gamma = ...): the same objects, and no new
+    # public attribute (private lazy caches of derived data, e.g. the rollout sampler, are fine).
+    assert all(vars(mdp)[k] is v for k, v in attributes.items()), f"{entry.name} rebound an MDP attribute"
+    assert {k for k in vars(mdp) if not k.startswith("_")} == {k for k in attributes if not k.startswith("_")}
     # A result that shares memory with an input hands the caller a way to modify that input:
     # overwrite every writeable array of the result, and the inputs must still be unchanged.
+    first = [(path, arr.copy()) for path, arr in _arrays_in(result, "result")]
     for _, arr in _arrays_in(result, "result"):
         if arr.flags.writeable and arr.dtype != object:
             arr[...] = 7
     _assert_unchanged(snap, f"{entry.name} (after writing into its result)")
+    # ... nor the library's own state (a cache handed out as the result): the same call again gives
+    # the same result.
+    again = _arrays_in(_call_quiet(entry, entry.build(mdp)), "result")
+    assert [p for p, _ in again] == [p for p, _ in first]
+    for (path, before), (_, after) in zip(first, again):
+        assert np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"), (
+            f"{entry.name}: {path} differs on a second call after the first result was overwritten"
+        )
     # Error path: corrupt one argument at a time (its last entry, so the arguments before it have
     # already been checked and possibly processed when the error is raised).
     for arg in entry.arrays:
@@ -593,6 +608,7 @@ def test_inputs_are_never_modified(entry, layout):
         except (ValueError, TypeError):
             pass
         _assert_unchanged(snap, f"{entry.name} (with bad {arg})")
+        assert all(vars(mdp)[k] is v for k, v in attributes.items()), f"{entry.name} rebound an MDP attribute"
 
 
 # ------------------------------------------------------------------ fuzz
