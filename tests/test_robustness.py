@@ -146,7 +146,7 @@ GRID = gw_module.gridworld(["S.", ".G"], gamma=0.9)
 ENTRIES = [
     # ----------------------------------------------------------- mdp, sampling
     E("TabularMDP", trl.TabularMDP,
-      lambda m: dict(P=m.todense() * (1 + 1e-10) if not m.is_sparse else sp.csr_matrix(m.todense().reshape(S * A, S)),
+      lambda m: dict(P=sp.csr_matrix(m.todense().reshape(S * A, S)) if m.is_sparse else m.todense() * (1 + 1e-10),
                      R=np.array(m.R), gamma=GAMMA, mu=mu_vec()),
       ["P", "R", "mu"]),
     E("TabularMDP.transition_matrix", _method("transition_matrix"), lambda m: dict(self=m, pi=pi_a()), ["pi"]),
@@ -439,7 +439,6 @@ NOT_IN_TABLE = {
        for n in trl_strategies.__all__},
 }
 
-ENTRY_BY_NAME = {e.name: e for e in ENTRIES}
 FUZZ_ENTRIES = [e for e in ENTRIES if e.name not in FUZZ_EXCLUDED]
 
 
@@ -480,7 +479,8 @@ def _arrays_in(value, path="arg"):
         for part in ("data", "indices", "indptr"):
             out.append((f"{path}.{part}", getattr(value, part)))
     elif isinstance(value, trl.TabularMDP):
-        out += _arrays_in(value.P, f"{path}.P") + _arrays_in(value.R, f"{path}.R") + _arrays_in(value.mu, f"{path}.mu")
+        for attr in ("P", "R", "mu"):
+            out += _arrays_in(getattr(value, attr), f"{path}.{attr}")
     elif isinstance(value, trl.GridWorld):
         out += _arrays_in(value.mdp, f"{path}.mdp")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -540,19 +540,21 @@ def _call_quiet(entry, kwargs):
 
 #: The library's own RuntimeWarnings (control, evaluation, features, maxent, mce): non-convergence
 #: and accuracy notices that come with a usable result.
+ComplexWarning = getattr(np, "exceptions", np).ComplexWarning  # numpy.exceptions from NumPy 1.25
+
 LIBRARY_NOTICES = (r"(?s).*(increase max_iter|raise epsilon \(mu_expert|certified duality gap|"
                    r"linear solve residual)")
 
 
 def _call_strict(entry, kwargs, *, complex_warning_ok=False):
-    """Call with NumPy floating-point errors raised (FloatingPointError; underflow to 0 is benign) and every warning an error,
-    except the library's own deliberate notices (non-convergence, unreachable targets), which are
-    documented behaviour, not a crash."""
+    """Call with NumPy floating-point errors raised (FloatingPointError; underflow to 0 is benign)
+    and every warning an error, except the library's own deliberate notices (non-convergence,
+    unreachable targets), which are documented behaviour, not a crash."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", message=LIBRARY_NOTICES, category=RuntimeWarning)
         if complex_warning_ok:
-            warnings.filterwarnings("ignore", category=np.exceptions.ComplexWarning)
+            warnings.filterwarnings("ignore", category=ComplexWarning)
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             return entry.fn(**kwargs)
 
