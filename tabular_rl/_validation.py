@@ -422,3 +422,31 @@ def check_trajectories(trajectories, mdp_or_shape=None, name="trajectories"):
             S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
         trajectories.check_against((S, A), name)
     return trajectories
+
+
+def as_array(x, name):
+    """``numpy.asarray(x)`` for non-float inputs (index arrays, masks); a ragged nested list or any
+    other value NumPy cannot turn into a rectangular array is a ``ValueError`` naming ``name``
+    (NumPy's own message does not say which argument it was)."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} must be a rectangular array (is it a ragged nested list?): {exc}") from None
+
+
+#: Inputs that algorithms square or exponentiate (feature expectations in the apprenticeship and IRL
+#: methods) must stay below this in magnitude: their squares, times horizons up to 1e10, stay far
+#: from float64's 1.8e308 overflow.
+MAX_FEATURE_MAGNITUDE = 1e100
+
+
+def check_magnitude(arr, name, limit=MAX_FEATURE_MAGNITUDE):
+    """Raise ``ValueError`` if an entry of ``arr`` exceeds ``limit`` in magnitude, naming the first one."""
+    big = np.abs(arr) > limit
+    if np.any(big):
+        idx = tuple(int(i) for i in np.argwhere(big)[0])
+        raise ValueError(
+            f"{name} must have entries of magnitude at most {limit:g} (squared or exponentiated, larger "
+            f"values overflow float64), got {_show(arr[idx])} at index {idx}; rescale {name}"
+        )
+    return arr

@@ -57,7 +57,7 @@ def _check_segment(rewards, values, terminated):
     if terminated is None:
         mask = np.zeros(rewards.shape, dtype=bool)
     else:
-        term = np.asarray(terminated)
+        term = _v.as_array(terminated, "terminated")
         if term.dtype == object or not (
             np.issubdtype(term.dtype, np.bool_)
             or np.issubdtype(term.dtype, np.integer)

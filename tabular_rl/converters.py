@@ -219,9 +219,22 @@ def from_irl_maxent(p_transition, rewards, gamma, mu=None):
             f"p_transition must have shape (S, S, A) (irl-maxent layout p[s_from, s_to, a]), got {p.shape}"
         )
     S, _, A = p.shape
+    # Checked here, not only by TabularMDP, so that the messages name this function's arguments
+    # and index p_transition in its own layout.
+    _v.check_finite(p, "p_transition")
+    _v.check_nonnegative(p, "p_transition")
+    sums = p.sum(axis=1)
+    bad = ~(np.abs(sums - 1.0) <= _v.ROW_SUM_TOL)
+    if np.any(bad):
+        s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"p_transition[{s}, :, {a}] sums to {float(np.real(sums[s, a]))!r}; each p_transition[s, :, a] "
+            f"must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
+        )
     r = _v.as_float_array(rewards, "rewards")
     if r.shape not in ((S,), (S, A)):
         raise ValueError(f"rewards must have shape (S,) = ({S},) or (S, A) = ({S}, {A}), got {r.shape}")
+    _v.check_finite(r, "rewards")
     return TabularMDP(np.transpose(p, (0, 2, 1)), r, gamma, mu=mu)
 
 

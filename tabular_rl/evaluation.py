@@ -537,6 +537,7 @@ def bellman_residual(mdp, pi, V):
     """
     pi = _v.check_policy(pi, mdp)
     V = _v.check_shape(_v.as_float_array(V, "V"), (mdp.n_states,), "V")
+    _v.check_finite(V, "V")
     backup = np.einsum("sa,sa->s", pi, mdp.R + mdp.gamma * mdp.expected_next(V))
     return float(np.max(np.abs(backup - V)))
 

@@ -440,12 +440,14 @@ def closest_mixture(feature_expectations, mu_expert):
     """
     mus = _v.as_float_array(feature_expectations, "feature_expectations", ndim=2)
     _v.check_finite(mus, "feature_expectations")
+    _v.check_magnitude(mus, "feature_expectations")
     n, K = mus.shape
     if n < 1 or K < 1:
         raise ValueError(f"feature_expectations must have shape (n, K) with n, K >= 1, got {mus.shape}")
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = feature_expectations.shape[1])")
     _v.check_finite(mu_E, "mu_expert")
+    _v.check_magnitude(mu_E, "mu_expert")
     p = mus - mu_E
     scale = 1.0 + float(max(np.max(np.abs(mus)), np.max(np.abs(mu_E))))
     heavy = 1e4 * scale
@@ -533,7 +535,15 @@ def hoelder_value_gap_bound(mu, mu_expert, *, p=2.0, weight_norm=1.0):
     if not (isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)) or not p >= 1:
         raise ValueError(f"p must be a real number in [1, inf], got {p!r}")
     weight_norm = _v.check_real(weight_norm, "weight_norm", low=0.0)
-    return float(weight_norm * np.linalg.norm(mu - mu_E, ord=float(p)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = float(np.linalg.norm(mu - mu_E, ord=float(p)))
+    if not np.isfinite(gap):
+        # Finite inputs near float64's range: the difference or the sum of squares overflowed; take
+        # the norm of the halved difference scaled to max 1 (exact powers of two aside, same value).
+        half = mu / 2 - mu_E / 2
+        s = float(np.max(np.abs(half)))
+        gap = 2 * s * float(np.linalg.norm(half / s, ord=float(p)))
+    return float(weight_norm * gap)
 
 
 # --------------------------------------------------------------------------- apprenticeship learning
@@ -598,11 +608,12 @@ class ApprenticeshipResult:
 
 def _apprenticeship_inputs(mdp, features, mu_expert, epsilon, max_iter, pi0, what):
     _v.check_infinite_horizon(mdp, what)
-    phi = check_features(features, mdp, "features")
+    phi = _v.check_magnitude(check_features(features, mdp, "features"), "features")
     K = phi.shape[-1]
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = features.shape[-1])")
     _v.check_finite(mu_E, "mu_expert")
+    _v.check_magnitude(mu_E, "mu_expert")
     epsilon = _v.check_real(epsilon, "epsilon", low=0.0)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     pi0 = np.full(mdp.shape, 1.0 / mdp.n_actions) if pi0 is None else _v.check_policy(pi0, mdp, "pi0")

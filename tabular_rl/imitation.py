@@ -524,7 +524,7 @@ def _beta_schedule(beta, n_iterations):
     _v.check_shape(arr, (n_iterations,), "beta", what="(one beta_i per iteration)")
     for i, b in enumerate(arr):
         _v.check_probability(float(b), f"beta[{i}]")
-    return arr
+    return arr.copy()  # DAggerResult.betas must not be the caller's array (as_float_array does not copy)
 
 
 def dagger(mdp, expert, horizon, *, n_iterations, n_episodes, rng, beta=None, pi_hat0=None,

@@ -93,7 +93,9 @@ def _log_terminal(terminal_states, mdp):
         return np.zeros(S)
     if isinstance(terminal_states, (set, frozenset)):
         terminal_states = sorted(terminal_states)
-    arr = np.asarray(terminal_states)
+    arr = _v.as_array(terminal_states, "terminal_states")
+    if arr.size == 0:
+        arr = arr.astype(np.intp)  # an empty list is float64 to NumPy, and indexing with it fails
     if arr.dtype == np.bool_:
         _v.check_shape(arr, (S,), "terminal_states", what="(a boolean mask over states)")
         mask = arr.copy()
@@ -120,12 +122,13 @@ def _check_state_features(features, mdp):
         raise ValueError(
             f"features must have shape ({mdp.n_states}, K) with K >= 1 (state features), got {phi.shape}"
         )
-    return _v.check_finite(phi, "features")
+    _v.check_finite(phi, "features")
+    return _v.check_magnitude(phi, "features")
 
 
 def _check_weights(weights, K, name="weights"):
     w = _v.as_float_array(weights, name, real=True)
-    _v.check_shape(w, (K,), name, what="(one weight per feature)")
+    _v.check_shape(w, (K,), name, what="(one weight per feature, K = features.shape[-1])")
     return _v.check_finite(w, name)
 
 
@@ -568,6 +571,7 @@ def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal)
         raise TypeError(f"demonstrations must be Trajectories or real feature counts, got dtype {f_tilde.dtype}")
     _v.check_shape(f_tilde, (K,), "demonstrations", what="(Trajectories, or empirical feature counts, one per feature)")
     _v.check_finite(f_tilde, "demonstrations")
+    _v.check_magnitude(f_tilde, "demonstrations")
     start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", S)
     return f_tilde, np.asarray(start, dtype=np.float64)
 

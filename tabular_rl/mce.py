@@ -296,6 +296,7 @@ def _empirical_expectations(mdp, phi, demonstrations, horizon, p0):
         raise TypeError(f"demonstrations must be Trajectories or real feature expectations, got dtype {mu_tilde.dtype}")
     _v.check_shape(mu_tilde, (K,), "demonstrations", what="(Trajectories, or expert feature expectations, one per feature)")
     _v.check_finite(mu_tilde, "demonstrations")
+    _v.check_magnitude(mu_tilde, "demonstrations")
     start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
     return mu_tilde, np.asarray(start, dtype=np.float64)
 
@@ -305,7 +306,7 @@ class _MCEProblem:
 
     def __init__(self, mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter):
         self.state_features = _v.as_float_array(features, "features").ndim == 2
-        self.phi = check_features(features, mdp, "features")
+        self.phi = _v.check_magnitude(check_features(features, mdp, "features"), "features")
         if horizon is None:
             _v.check_infinite_horizon(mdp, "mce_irl with horizon=None")
         else:

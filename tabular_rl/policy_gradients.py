@@ -731,7 +731,11 @@ def reinforce_gradient_samples(trajectories, theta, gamma, *, method="reward_to_
     S, A = theta.shape
     if A < 1:
         raise ValueError(f"theta must have at least one action column, got shape {theta.shape}")
-    _v.check_trajectories(trajectories, (S, A))
+    try:
+        _v.check_trajectories(trajectories, (S, A))
+    except ValueError as exc:
+        # S and A come from theta here (there is no MDP): the culprit may be either argument.
+        raise ValueError(f"{exc} (S, A) = {theta.shape} is the shape of theta") from None
     gamma = _v.check_real(gamma, "gamma", low=0.0, high=1.0)
     N, H = trajectories.n_episodes, trajectories.horizon
     r = trajectories.rewards

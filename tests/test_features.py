@@ -403,7 +403,7 @@ def test_error_messages():
     bad = Trajectories(states=[[0, 5]], actions=[[0]], rewards=[[0.0]])
     with pytest.raises(ValueError, match=r"trajectories.states must lie in \[0, 1\], got 5"):
         trajectory_feature_counts(mdp, bad, phi)
-    with pytest.raises(ValueError, match=r"mu_expert must have shape \(2,\) \(one entry per feature\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"mu_expert must have shape \(2,\) \(one entry per feature, K = features.shape\[-1\]\), got \(3,\)"):
         projection_method(mdp, phi, [0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="epsilon == -1, must be in"):
         max_margin_method(mdp, phi, [0.0, 0.0], epsilon=-1.0)
