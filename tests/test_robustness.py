@@ -540,21 +540,18 @@ def _call_quiet(entry, kwargs):
 
 #: The library's own RuntimeWarnings (control, evaluation, features, maxent, mce): non-convergence
 #: and accuracy notices that come with a usable result.
-ComplexWarning = getattr(np, "exceptions", np).ComplexWarning  # numpy.exceptions from NumPy 1.25
 
 LIBRARY_NOTICES = (r"(?s).*(increase max_iter|raise epsilon \(mu_expert|certified duality gap|"
                    r"linear solve residual)")
 
 
-def _call_strict(entry, kwargs, *, complex_warning_ok=False):
+def _call_strict(entry, kwargs):
     """Call with NumPy floating-point errors raised (FloatingPointError; underflow to 0 is benign)
     and every warning an error, except the library's own deliberate notices (non-convergence,
     unreachable targets), which are documented behaviour, not a crash."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", message=LIBRARY_NOTICES, category=RuntimeWarning)
-        if complex_warning_ok:
-            warnings.filterwarnings("ignore", category=ComplexWarning)
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             return entry.fn(**kwargs)
 
@@ -758,33 +755,14 @@ def _names(message, name):
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
 
 
-def _rejects_complex():
-    """Whether the library's array check rejects complex input by default (issue 9 asks for it)."""
-    from tabular_rl import _validation
-
-    try:
-        _validation.as_float_array(np.array([1j]), "x")
-    except TypeError:
-        return True
-    return False
-
-
-#: Complex input must raise TypeError naming the argument once ``as_float_array`` rejects it by
-#: default (a change made beside this test). Until then complex values are checked only for not
-#: crashing: NumPy's ComplexWarning (the imaginary part dropped) and a "must be real" error naming
-#: the MDP's P or R instead of the argument are tolerated.
-COMPLEX_STRICT = _rejects_complex()
-
-
 def _check_one(entry, arg, kind, kwargs):
     """None if the call behaved (finite result, or a ValueError/TypeError naming ``arg``, and every
     array argument unchanged), else why not."""
-    lenient = kind == "complex" and not COMPLEX_STRICT
     snap = _snapshot(kwargs)
     try:
-        result = _call_strict(entry, kwargs, complex_warning_ok=lenient)
+        result = _call_strict(entry, kwargs)
     except (ValueError, TypeError) as exc:
-        if not (_names(str(exc), arg) or (lenient and "must be real" in str(exc))):
+        if not _names(str(exc), arg):
             return f"{arg}={kind}: {type(exc).__name__} does not name {arg!r}: {exc}"
         result = None
     except Exception as exc:  # the property under test: nothing else may escape
