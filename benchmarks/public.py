@@ -13,18 +13,10 @@ import time
 import numpy as np
 
 from _grid import slippery_grid
+from bandwidth import _best
 import tabular_rl as trl
 from tabular_rl import _kernels
 from tabular_rl import _validation as _v
-
-
-def _best(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _policies(mdp, horizon, seed=0):

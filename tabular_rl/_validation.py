@@ -65,6 +65,18 @@ def _length(n):
     return "a scalar" if n is None else f"length {n}"
 
 
+def _raise_if_ragged(x, name):
+    """``ValueError`` naming the first index where the nested sequence ``x`` is ragged, if it is."""
+    ragged = _ragged_index(x)
+    if ragged is not None:
+        idx, want, got = ragged
+        where = "".join(f"[{i}]" for i in idx)
+        raise ValueError(
+            f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
+            f"sibling has {_length(want)}; every row must have the same length"
+        ) from None
+
+
 def as_float_array(x, name, *, ndim=None, real=True):
     """Return ``x`` as a float64 ndarray, or raise ``TypeError`` naming ``name``.
 
@@ -79,26 +91,13 @@ def as_float_array(x, name, *, ndim=None, real=True):
     try:
         arr = np.asarray(x)
     except Exception as exc:  # numpy raises ValueError for ragged input, others for odd objects
-        ragged = _ragged_index(x)
-        if ragged is not None:
-            idx, want, got = ragged
-            where = "".join(f"[{i}]" for i in idx)
-            raise ValueError(
-                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
-                f"sibling has {_length(want)}; every row must have the same length"
-            ) from None
+        _raise_if_ragged(x, name)
         raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        ragged = _ragged_index(x) if arr.dtype == object else None
-        if ragged is not None:
-            idx, want, got = ragged
-            where = "".join(f"[{i}]" for i in idx)
-            raise ValueError(
-                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
-                f"sibling has {_length(want)}; every row must have the same length"
-            )
+        if arr.dtype == object:
+            _raise_if_ragged(x, name)
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         if real:
@@ -431,6 +430,7 @@ def as_array(x, name):
     try:
         return np.asarray(x)
     except (ValueError, TypeError) as exc:
+        _raise_if_ragged(x, name)  # the same message as for float arrays, with the first bad index
         raise ValueError(f"{name} must be a rectangular array (is it a ragged nested list?): {exc}") from None
 
 
