@@ -6,6 +6,8 @@
     python benchmarks/run.py --crossover     # small-MDP crossover behind _kernels.SMALL_MDP_STATES
     python benchmarks/run.py --lu 256 512 1024   # sparse LU orderings for policy evaluation
     python benchmarks/run.py --memory 1024   # peak RSS of the backward + forward passes (subprocess)
+    python benchmarks/run.py --public 128 512    # public functions (validation included) beside their kernels
+    python benchmarks/run.py --control 64 128    # policy_iteration beside MDPSolver (when installed)
     python -m cProfile -s cumtime benchmarks/run.py --sizes 128 --impl fast
 
 Every implementation is checked against the library's fast path (relative 1e-12)
@@ -34,6 +36,7 @@ import scipy  # noqa: E402
 
 import bandwidth  # noqa: E402
 import kernels  # noqa: E402
+import public  # noqa: E402
 from _grid import slippery_grid  # noqa: E402
 from tabular_rl import _kernels  # noqa: E402
 
@@ -253,6 +256,10 @@ def main(argv=None):
     ap.add_argument("--lu", type=int, nargs="*", metavar="N")
     ap.add_argument("--lu-specs", nargs="+", default=["COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL"])
     ap.add_argument("--memory", type=int, nargs="*", metavar="N")
+    ap.add_argument("--public", type=int, nargs="*", metavar="N",
+                    help="time the public functions beside their kernels (default n: 128 512)")
+    ap.add_argument("--control", type=int, nargs="*", metavar="N",
+                    help="policy_iteration beside MDPSolver, if installed (default n: 64 128)")
     ap.add_argument("--memory-child", type=int, nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -267,7 +274,14 @@ def main(argv=None):
         result["lu"] = bench_lu(tuple(args.lu) or (256, 512), specs=tuple(args.lu_specs))
     if args.memory is not None:
         result["memory"] = [bench_memory(n, args.horizon) for n in (args.memory or [1024])]
-    if not (args.crossover or args.lu is not None or args.memory is not None):
+    if args.public is not None:
+        result["public"] = [r for n in (args.public or [128, 512]) for r in public.bench_public(n, horizon=args.horizon)]
+    if args.control is not None:
+        result["control"] = [r for n in (args.control or [64, 128]) for r in public.bench_control(n)]
+    if args.quick:
+        result["public"] = public.bench_public(32, horizon=args.horizon, repeats=3)
+    if not (args.crossover or args.lu is not None or args.memory is not None or args.public is not None
+            or args.control is not None):
         sizes = args.sizes or ([5, 32] if args.quick else [5, 32, 128, 512])
         repeats = 3 if args.quick else args.repeats
         max_seconds = min(args.max_seconds, 0.5) if args.quick else args.max_seconds
@@ -293,6 +307,10 @@ def main(argv=None):
               + ", ".join(f"{k} {v:.1f}" for k, v in bw.items() if k != "best")
               + "); 'x bound' uses the best, 'x bnd 1t' the best single-thread rate")
         print(format_table(result["rows"]))
+    if result.get("public"):
+        print(public.format_public(result["public"]))
+    if result.get("control"):
+        print(public.format_control(result["control"]))
     for row in result.get("crossover", []):
         print("crossover n={n:>3} S={S:>5}: dense P_pi {small_ms:8.3f} ms, sparse {sparse_ms:8.3f} ms, "
               "dense (S,A,S) formulation {dense_formulation_ms:8.3f} ms".format(**row))

@@ -130,7 +130,7 @@ def policy_optimisation_section(world, opt, say):
 
 def imitation_section(world, say):
     say.heading("4. Imitation learning and inverse RL")
-    # MaxEnt IRL (2008) is exact on deterministic dynamics (shared/MATH.md 9.2), so this part uses the
+    # MaxEnt IRL (2008) is exact on deterministic dynamics (docs/guide/maxent.md#stochastic-dynamics), so this part uses the
     # tour's map without slip; for stochastic dynamics use mce_irl (maximum causal entropy).
     world = gridworld(TOUR_MAP, slip=0.0, gamma=0.9, rewards={"G": 1.0, "H": -1.0}, terminal="GH")
     mdp = world.mdp
@@ -142,7 +142,8 @@ def imitation_section(world, say):
     p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
     demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), p0=p0)
     say("On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
-        f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell.")
+        f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell;",
+        "as in the paper's Algorithm 1, only paths that are in a terminal cell (G or H) at the last step count.")
     visits = np.bincount(demos.states[:, :horizon].ravel(), minlength=mdp.n_states) / demos.n_episodes
     say("", "The demonstrations: mean number of steps per episode spent in each cell", world.render_visitation(visits))
     first = " -> ".join(f"({r},{c})" for r, c in world.cell_of_state[demos.states[0]])
@@ -161,7 +162,7 @@ def imitation_section(world, say):
     say.check(f"converged in {res.n_iterations} steps; feature matching max |f~ - sum_s D(s) f(s)|", f"{err:.1e}",
               bool(res.converged) and err < 1e-6)
 
-    say("", "Behaviour cloning vs DAgger on the 'recoverable drift' MDP (shared/MATH.md section 8):",
+    say("", "Behaviour cloning vs DAgger on the 'recoverable drift' MDP (docs/guide/imitation.md#the-drift-mdp):",
         "a learner that errs with probability eps = 1e-3 where the expert would not; cost = steps spent off track.", "")
     eps = 1e-3
     drift = trl.drift_mdp()
@@ -182,6 +183,39 @@ def imitation_section(world, say):
               costs[80][0] / costs[40][0] > 3.5 and costs[80][1] / costs[40][1] < 2.1)
 
 
+def episodic_section(say):
+    say.heading("5. Episodic tasks at gamma = 1, exactly")
+    # Sutton & Barto (2018), Example 4.1: two terminal corners, -1 per step, the equiprobable random policy.
+    world = gridworld(["T...", "....", "....", "...T"], gamma=1.0, rewards={}, terminal="T", step_reward=-1.0)
+    mdp = world.mdp
+    pi = trl.uniform(*mdp.shape)
+    V = trl.policy_evaluation(mdp, pi)
+    say("Sutton & Barto's 4x4 gridworld (Example 4.1): T cells are terminal (TabularMDP(..., terminal=...)),",
+        "every step costs 1, gamma = 1. The random policy is proper (it ends with probability 1), so its values",
+        "are one LU solve of (I - P_TT) V_T = r_T on the transient states:", world.render_values(V, fmt="{:.1f}"))
+    horizon = 100
+    fh = trl.finite_horizon_values(mdp, pi, horizon).V[0]
+    gap = float(np.max(np.abs(fh - V)))
+    say("", f"finite_horizon_values at the H = {horizon} a user might guess instead:", world.render_values(fh, fmt="{:.3f}"),
+        "")
+    T = np.flatnonzero(~mdp.terminal)
+    P_TT = mdp.transition_matrix(pi).toarray()[np.ix_(T, T)]
+    rho = float(np.max(np.abs(np.linalg.eigvals(P_TT))))
+    tail = np.linalg.matrix_power(P_TT, horizon) @ V[T]  # V - V_H = P_TT^H V exactly
+    golden = np.array([0, -14, -20, -22, -14, -18, -20, -20, -20, -20, -18, -14, -22, -20, -14, 0], dtype=float)
+    say.check("the book's -14, -18, -20, -22 (max error)", f"{np.max(np.abs(V - golden)):.1e}",
+              np.max(np.abs(V - golden)) < 1e-10)
+    say.check(f"H = {horizon} is off by max|V - V_H| (rho(P_TT) = {rho:.4f})", f"{gap:.3f}",
+              abs(gap - float(np.max(np.abs(tail)))) < 1e-10)
+    eta = trl.discounted_visitation_unnormalized(mdp, pi)
+    L = float(mdp.mu @ trl.policy_evaluation(mdp.with_(R=np.ones(mdp.n_states)), pi))
+    say.check("expected visits before termination sum to the episode length", f"{eta.sum():.4f}",
+              abs(eta.sum() - L) < 1e-10)
+    opt = trl.policy_iteration(mdp)
+    say("", "Optimal values (policy iteration from a proper policy, Bertsekas & Tsitsiklis 1991):",
+        world.render_values(opt.V, fmt="{:.1f}"))
+
+
 def main(argv=None, out=None):
     out = sys.stdout if out is None else out
     say = _Printer(out)
@@ -190,6 +224,7 @@ def main(argv=None, out=None):
     opt, _ = core_section(world, say)
     policy_optimisation_section(world, opt, say)
     imitation_section(world, say)
+    episodic_section(say)
     say("")
     if say.failures:
         say(f"{say.failures} check(s) FAILED.")

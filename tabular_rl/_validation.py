@@ -25,6 +25,7 @@ __all__ = [
     "check_rng",
     "check_shape",
     "check_real",
+    "check_terminal",
     "check_trajectories",
     "input_dtype",
     "row_sum_tolerance",
@@ -64,6 +65,18 @@ def _length(n):
     return "a scalar" if n is None else f"length {n}"
 
 
+def _raise_if_ragged(x, name):
+    """``ValueError`` naming the first index where the nested sequence ``x`` is ragged, if it is."""
+    ragged = _ragged_index(x)
+    if ragged is not None:
+        idx, want, got = ragged
+        where = "".join(f"[{i}]" for i in idx)
+        raise ValueError(
+            f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
+            f"sibling has {_length(want)}; every row must have the same length"
+        ) from None
+
+
 def as_float_array(x, name, *, ndim=None, real=True):
     """Return ``x`` as a float64 ndarray, or raise ``TypeError`` naming ``name``.
 
@@ -78,26 +91,13 @@ def as_float_array(x, name, *, ndim=None, real=True):
     try:
         arr = np.asarray(x)
     except Exception as exc:  # numpy raises ValueError for ragged input, others for odd objects
-        ragged = _ragged_index(x)
-        if ragged is not None:
-            idx, want, got = ragged
-            where = "".join(f"[{i}]" for i in idx)
-            raise ValueError(
-                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
-                f"sibling has {_length(want)}; every row must have the same length"
-            ) from None
+        _raise_if_ragged(x, name)
         raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        ragged = _ragged_index(x) if arr.dtype == object else None
-        if ragged is not None:
-            idx, want, got = ragged
-            where = "".join(f"[{i}]" for i in idx)
-            raise ValueError(
-                f"{name} is a ragged nested sequence: {name}{where} has {_length(got)} where its first "
-                f"sibling has {_length(want)}; every row must have the same length"
-            )
+        if arr.dtype == object:
+            _raise_if_ragged(x, name)
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         if real:
@@ -208,13 +208,75 @@ def check_gamma(gamma):
     return check_real(gamma, "gamma", low=0.0, high=1.0)
 
 
-def check_infinite_horizon(mdp, what):
-    """Raise ``ValueError`` if ``mdp.gamma == 1`` for an infinite-horizon quantity."""
-    if mdp.gamma >= 1.0:
-        raise ValueError(
-            f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; "
-            "use a finite-horizon function (e.g. finite_horizon_values) or build the MDP with gamma < 1"
+def check_terminal(terminal, n_states):
+    """The terminal states as a fresh boolean mask of shape ``(n_states,)``.
+
+    ``terminal`` is None (no terminal state), a boolean mask of shape (S,), or a
+    1-d sequence of integer state indices in [0, S - 1] (duplicates allowed).
+    """
+    S = n_states
+    if terminal is None:
+        return np.zeros(S, dtype=bool)
+    if sp.issparse(terminal):
+        raise TypeError(f"terminal must be a boolean mask of shape ({S},) or a sequence of state indices, "
+                        f"got a scipy.sparse {type(terminal).__name__}")
+    if isinstance(terminal, (set, frozenset)):
+        terminal = sorted(terminal)
+    try:
+        arr = np.asarray(terminal)
+    except Exception as exc:  # pragma: no cover - numpy raises many types
+        raise TypeError(f"terminal must be a boolean mask or a sequence of state indices, got {type(terminal).__name__}") from exc
+    if arr.dtype == np.bool_:
+        check_shape(arr, (S,), "terminal", what="(a boolean mask over states)")
+        return arr.copy()
+    if arr.ndim == 1 and arr.size == 0:
+        return np.zeros(S, dtype=bool)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(
+            f"terminal must be a boolean mask of shape ({S},) or a 1-d sequence of integer state indices, "
+            f"got {type(terminal).__name__} with dtype {arr.dtype}"
         )
+    if arr.ndim != 1:
+        raise ValueError(f"terminal must be a 1-d sequence of state indices in [0, {S - 1}], got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= S)
+    if np.any(bad):
+        raise ValueError(f"terminal holds state {int(arr[bad][0])}, must lie in [0, {S - 1}] for an MDP with {S} states")
+    mask = np.zeros(S, dtype=bool)
+    mask[arr] = True
+    return mask
+
+
+def check_infinite_horizon(mdp, what, *, episodic=False):
+    """Raise ``ValueError`` if ``mdp.gamma == 1`` for an infinite-horizon quantity.
+
+    ``episodic=True`` lets gamma == 1 through when the MDP has a terminal state (the
+    caller then checks that its policy is proper); otherwise gamma == 1 raises, and
+    the message says why when the MDP is episodic but ``what`` is not defined there.
+    """
+    if mdp.gamma < 1.0:
+        return
+    has_terminal = bool(np.any(mdp.terminal))
+    if episodic and has_terminal:
+        return
+    if has_terminal:
+        raise ValueError(
+            f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; it is not defined for "
+            "episodic (gamma = 1) tasks even with terminal states (its formula divides by 1 - gamma): "
+            "build the MDP with gamma < 1 or use a finite-horizon function"
+        )
+    raise ValueError(
+        f"{what} is an infinite-horizon quantity and needs gamma < 1, got gamma == 1; "
+        "use a finite-horizon function (e.g. finite_horizon_values), build the MDP with gamma < 1, "
+        "or mark its terminal states (TabularMDP(..., terminal=...)) to evaluate proper policies at gamma = 1"
+    )
+
+
+def _first_states(states, k=5):
+    """'n states ... (first: [..])' text for an index array."""
+    states = np.asarray(states)
+    head = ", ".join(str(int(s)) for s in states[:k])
+    more = ", ..." if states.size > k else ""
+    return f"[{head}{more}]"
 
 
 def _normalise_rows(arr, name, index_names, *, tol=ROW_SUM_TOL, dtype=None):
@@ -250,7 +312,7 @@ def check_distribution(p, name, size):
 
 
 def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=False, real=True):
-    """Validate a policy and return it as a fresh float64 array.
+    """Validate a policy; return it as float64, without a copy when it is already valid.
 
     Parameters
     ----------
@@ -269,7 +331,10 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
     Returns
     -------
     ndarray
-        The policy with rows renormalised exactly (they sum to 1 within 1e-8).
+        A read-only view of ``pi`` itself when it is a C-contiguous float64 array
+        whose rows are finite, non-negative and sum to 1 within round-off (4 A eps);
+        otherwise a new array with the rows renormalised exactly (they must sum to
+        1 within 1e-8, or within the round-off of a lower-precision input dtype).
     """
     if isinstance(mdp_or_shape, tuple):
         S, A = mdp_or_shape
@@ -285,9 +350,48 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
     else:
         H = "H" if horizon is None else horizon
         raise ValueError(f"{name} must have shape ({S}, {A}) or ({H}, {S}, {A}), got {pi.shape}")
+    if pi.dtype == np.float64 and pi.flags.c_contiguous and _rows_are_probabilities(pi):
+        # Already valid to round-off: no copy (the common case, and the one that matters
+        # for an (H, S, A) policy of hundreds of megabytes). Read-only, so that nothing
+        # downstream can write into the caller's array.
+        view = pi.view()
+        view.setflags(write=False)
+        return view
     check_finite(pi, name)
     check_nonnegative(pi, name)
     return _normalise_rows(pi, name, "policy", dtype=dtype)
+
+
+#: Rows of this many entries or more are checked by :func:`_rows_are_probabilities` in
+#: blocks of about this many bytes, small enough to stay in cache between its two passes.
+_BLOCK_BYTES = 1 << 22
+
+
+def _rows_are_probabilities(arr):
+    """True if every row (last axis) of the float64 C-contiguous ``arr`` is finite,
+    non-negative and sums to 1 within round-off: ``4 n eps`` for a row of n entries.
+
+    One blockwise pass, each block read from memory once: the row sums (a matrix-vector
+    product with ones, which propagates NaN and infinity) and the minimum, the second
+    read served from cache. False sends the caller down the slow path, which finds the
+    first bad row and reports it, or renormalises rows that are off by more than
+    round-off but within ``ROW_SUM_TOL``.
+    """
+    n = arr.shape[-1] if arr.ndim else 1
+    if arr.size == 0 or n == 0:
+        return False
+    rows = arr.reshape(-1, n)
+    ones = np.ones(n)
+    roundoff = 4.0 * n * np.finfo(np.float64).eps
+    step = max(1, _BLOCK_BYTES // (8 * n))
+    for start in range(0, rows.shape[0], step):
+        block = rows[start:start + step]
+        sums = block @ ones
+        sums -= 1.0
+        # NaN compares False: a NaN or infinite row fails the first test.
+        if not (np.max(np.abs(sums)) <= roundoff) or not (block.min() >= 0.0):
+            return False
+    return True
 
 
 def check_rng(rng):
@@ -317,3 +421,32 @@ def check_trajectories(trajectories, mdp_or_shape=None, name="trajectories"):
             S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
         trajectories.check_against((S, A), name)
     return trajectories
+
+
+def as_array(x, name):
+    """``numpy.asarray(x)`` for non-float inputs (index arrays, masks); a ragged nested list or any
+    other value NumPy cannot turn into a rectangular array is a ``ValueError`` naming ``name``
+    (NumPy's own message does not say which argument it was)."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        _raise_if_ragged(x, name)  # the same message as for float arrays, with the first bad index
+        raise ValueError(f"{name} must be a rectangular array (is it a ragged nested list?): {exc}") from None
+
+
+#: Inputs that algorithms square or exponentiate (feature expectations in the apprenticeship and IRL
+#: methods) must stay below this in magnitude: their squares, times horizons up to 1e10, stay far
+#: from float64's 1.8e308 overflow.
+MAX_FEATURE_MAGNITUDE = 1e100
+
+
+def check_magnitude(arr, name, limit=MAX_FEATURE_MAGNITUDE):
+    """Raise ``ValueError`` if an entry of ``arr`` exceeds ``limit`` in magnitude, naming the first one."""
+    big = np.abs(arr) > limit
+    if np.any(big):
+        idx = tuple(int(i) for i in np.argwhere(big)[0])
+        raise ValueError(
+            f"{name} must have entries of magnitude at most {limit:g} (squared or exponentiated, larger "
+            f"values overflow float64), got {_show(arr[idx])} at index {idx}; rescale {name}"
+        )
+    return arr

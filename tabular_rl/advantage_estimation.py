@@ -57,7 +57,7 @@ def _check_segment(rewards, values, terminated):
     if terminated is None:
         mask = np.zeros(rewards.shape, dtype=bool)
     else:
-        term = np.asarray(terminated)
+        term = _v.as_array(terminated, "terminated")
         if term.dtype == object or not (
             np.issubdtype(term.dtype, np.bool_)
             or np.issubdtype(term.dtype, np.integer)
@@ -68,7 +68,7 @@ def _check_segment(rewards, values, terminated):
         bad = (term != 0) & (term != 1)
         if np.any(bad):
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"terminated must hold only 0/1 (or booleans), got {term[idx]!r} at index {idx}")
+            raise ValueError(f"terminated must hold only 0/1 (or booleans), got {term[idx].item()!r} at index {idx}")
         mask = term.astype(bool)
     return rewards, values, mask
 

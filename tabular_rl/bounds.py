@@ -7,7 +7,7 @@ one :math:`\pi` (``pi_old``) and takes them **in that order**,
 (``tabular_rl.ppo.surrogate_objective`` takes ``(mdp, pi_old, pi_new)``: its
 order is pinned by the PPO API.)
 
-Conventions (shared/MATH.md sections 0, 3 and 4):
+Conventions (docs/guide/bounds.md#conventions):
 
 * values are unnormalised, :math:`J(\pi) = \mu^\top V^\pi`;
 * :math:`d^\pi` is the **normalised** discounted visitation (sums to 1), so every
@@ -16,7 +16,11 @@ Conventions (shared/MATH.md sections 0, 3 and 4):
   without :math:`J(\pi)` (TRPO's :math:`L^{TRPO}_\pi(\pi') = J(\pi) + L_\pi(\pi')`);
 * every bound is returned as a bound on the **difference** :math:`J(\pi') - J(\pi)`;
   add the result's ``J_old`` for a bound on :math:`J(\pi')` itself;
-* :math:`D_{TV}(p, q) = \tfrac12\sum_a|p_a - q_a|`, :math:`KL(p\|q) = \sum_a p_a\log(p_a/q_a)`.
+* :math:`D_{TV}(p, q) = \tfrac12\sum_a|p_a - q_a|`, :math:`KL(p\|q) = \sum_a p_a\log(p_a/q_a)`;
+* gamma = 1 (an MDP with terminal states, proper policies): :func:`performance_difference` and
+  :func:`surrogate_remainder` hold with :math:`d/(1-\gamma)` replaced by the expected visits
+  before termination (the lemma's proof telescopes along each episode); every bound has a
+  factor :math:`1/(1-\gamma)^2` or :math:`1/(1-\gamma)` and raises ``ValueError``.
 
 Each call makes one exact evaluation (one LU factorisation) of the old policy,
 and a second (of the new policy) only where the quantity needs the new
@@ -38,7 +42,7 @@ import dataclasses
 import numpy as np
 
 from . import _validation as _v
-from .evaluation import _evaluate, _Resolvent
+from .evaluation import _evaluate, _normalise_visitation, _Resolvent, _visitation_unnormalized
 
 __all__ = [
     "CPIBound",
@@ -63,8 +67,8 @@ __all__ = [
 # shared private helpers (also used by tabular_rl.ppo)
 
 
-def _check_pair(mdp, pi_new, pi_old, what, names=("pi_new", "pi_old")):
-    _v.check_infinite_horizon(mdp, what)
+def _check_pair(mdp, pi_new, pi_old, what, names=("pi_new", "pi_old"), *, episodic=False):
+    _v.check_infinite_horizon(mdp, what, episodic=episodic)
     pi_new = _v.check_policy(pi_new, mdp, names[0])
     pi_old = _v.check_policy(pi_old, mdp, names[1])
     return pi_new, pi_old
@@ -78,17 +82,26 @@ class _OldEvaluation:
     Q: np.ndarray
     adv: np.ndarray
     d: np.ndarray
+    eta: np.ndarray
     J: float
 
 
-def _evaluate_old(mdp, pi_old):
-    V, Q, d = _evaluate(mdp, pi_old)
-    return _OldEvaluation(V=V, Q=Q, adv=Q - V[:, None], d=d, J=float(mdp.mu @ V))
+def _evaluate_old(mdp, pi_old, what="this quantity"):
+    """d is normalised (sums to 1); eta is unnormalised (d / (1 - gamma), or expected visits per
+    episode at gamma == 1): the weight of every formula written with d / (1 - gamma)."""
+    V, Q, eta = _evaluate(mdp, pi_old, what=what, name="pi_old")
+    d = _normalise_visitation(mdp, eta, what)
+    return _OldEvaluation(V=V, Q=Q, adv=Q - V[:, None], d=d, eta=eta, J=float(mdp.mu @ V))
 
 
-def _visitation(mdp, pi):
-    """Normalised discounted visitation of an already-validated policy (one factorisation)."""
-    return (1.0 - mdp.gamma) * _Resolvent(mdp, pi).solve(np.asarray(mdp.mu, dtype=float), "T")
+def _visitation_eta(mdp, pi, what="this quantity", name="pi_new"):
+    """Unnormalised visitation of an already-validated policy (one factorisation)."""
+    return _visitation_unnormalized(mdp, _Resolvent(mdp, pi, what, name), mdp.mu)
+
+
+def _visitation(mdp, pi, what="this quantity", name="pi_new"):
+    """Normalised visitation of an already-validated policy (sums to 1; per episode at gamma == 1)."""
+    return _normalise_visitation(mdp, _visitation_eta(mdp, pi, what, name), what)
 
 
 def _tv_rows(p, q):
@@ -107,8 +120,9 @@ def _scaled(coef, x):
     return 0.0 if coef == 0.0 else float(coef * x)
 
 
-def _surrogate(gamma, d_old, adv_old, pi_new):
-    return float(d_old @ np.sum(pi_new * adv_old, axis=1)) / (1.0 - gamma)
+def _surrogate(eta, adv_old, pi_new):
+    """sum_s eta(s) sum_a pi_new(a|s) A_old(s, a), with eta the unnormalised visitation."""
+    return float(eta @ np.sum(pi_new * adv_old, axis=1))
 
 
 def _cpo_parts(gamma, d_old, delta, pi_new, pi_old):
@@ -140,7 +154,7 @@ def performance_difference(mdp, pi_new, pi_old):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then both policies must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_new, pi_old : array_like, shape (S, A)
         :math:`\pi'` and :math:`\pi`.
 
@@ -161,10 +175,10 @@ def performance_difference(mdp, pi_new, pi_old):
     >>> performance_difference(mdp, [[1.0, 0.0]], [[0.5, 0.5]])   # 2 - 1
     1.0
     """
-    pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, "performance_difference")
-    old = _evaluate_old(mdp, pi_old)
-    d_new = _visitation(mdp, pi_new)
-    return _surrogate(mdp.gamma, d_new, old.adv, pi_new)
+    what = "performance_difference"
+    pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, what, episodic=True)
+    old = _evaluate_old(mdp, pi_old, what)
+    return _surrogate(_visitation_eta(mdp, pi_new, what), old.adv, pi_new)
 
 
 def surrogate_remainder(mdp, pi_new, pi_old):
@@ -182,7 +196,7 @@ def surrogate_remainder(mdp, pi_new, pi_old):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then both policies must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_new, pi_old : array_like, shape (S, A)
 
     Returns
@@ -191,7 +205,7 @@ def surrogate_remainder(mdp, pi_new, pi_old):
 
     References
     ----------
-    CPO, proof of Theorem 1 (Appendix 10.1.1); shared/MATH.md section 4.1.
+    CPO, proof of Theorem 1 (Appendix 10.1.1); docs/guide/bounds.md#exact-remainder-of-the-surrogate.
 
     Examples
     --------
@@ -202,10 +216,10 @@ def surrogate_remainder(mdp, pi_new, pi_old):
     >>> surrogate_remainder(mdp, [[1.0, 0.0]], [[0.5, 0.5]])      # one state: d' = d
     0.0
     """
-    pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, "surrogate_remainder")
-    old = _evaluate_old(mdp, pi_old)
-    d_new = _visitation(mdp, pi_new)
-    return _surrogate(mdp.gamma, d_new - old.d, old.adv, pi_new)
+    what = "surrogate_remainder"
+    pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, what, episodic=True)
+    old = _evaluate_old(mdp, pi_old, what)
+    return _surrogate(_visitation_eta(mdp, pi_new, what) - old.eta, old.adv, pi_new)
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +415,7 @@ def kl_performance_bounds(mdp, pi_new, pi_old, *, kl_direction="new_old"):
     pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, "kl_performance_bounds")
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
-    surrogate = _surrogate(gamma, old.d, old.adv, pi_new)
+    surrogate = _surrogate(old.eta, old.adv, pi_new)
     epsilon = float(np.max(np.abs(np.sum(pi_new * old.adv, axis=1))))
     kl = _kl_rows(pi_new, pi_old) if kl_direction == "new_old" else _kl_rows(pi_old, pi_new)
     expected_kl = _expectation(old.d, kl)
@@ -574,7 +588,7 @@ def trpo_bounds(mdp, pi_new, pi_old):
     pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, "trpo_bounds")
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
-    surrogate = _surrogate(gamma, old.d, old.adv, pi_new)
+    surrogate = _surrogate(old.eta, old.adv, pi_new)
     epsilon = float(np.max(np.abs(old.adv)))
     alpha = float(np.max(_tv_rows(pi_old, pi_new)))
     max_kl = float(np.max(_kl_rows(pi_old, pi_new)))
@@ -664,7 +678,7 @@ def cpi_mixture_bound(mdp, pi_prime, pi_old, alpha):
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
     pi_new = (1.0 - alpha) * pi_old + alpha * pi_prime
-    surrogate = _surrogate(gamma, old.d, old.adv, pi_new)
+    surrogate = _surrogate(old.eta, old.adv, pi_new)
     epsilon = float(np.max(np.abs(np.sum(pi_prime * old.adv, axis=1))))
     penalty = 2.0 * epsilon * gamma * alpha**2 / (1.0 - gamma) ** 2
     return CPIBound(lower=surrogate - penalty, surrogate=surrogate, epsilon=epsilon, penalty=penalty,
@@ -742,7 +756,7 @@ def trust_region_lower_bound(mdp, pi_new, pi_old):
     pi_new, pi_old = _check_pair(mdp, pi_new, pi_old, "trust_region_lower_bound")
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
-    surrogate = _surrogate(gamma, old.d, old.adv, pi_new)
+    surrogate = _surrogate(old.eta, old.adv, pi_new)
     epsilon = float(np.max(np.abs(np.sum(pi_new * old.adv, axis=1))))
     delta = _expectation(old.d, _kl_rows(pi_new, pi_old))
     lower = -_scaled(gamma * epsilon / (1.0 - gamma) ** 2, np.sqrt(2.0 * delta))
@@ -795,4 +809,4 @@ def minorize_maximize_objective(mdp, pi_new, pi_old):
     gamma = mdp.gamma
     C = 4.0 * gamma * float(np.max(np.abs(old.adv))) / (1.0 - gamma) ** 2
     max_kl = float(np.max(_kl_rows(pi_old, pi_new)))
-    return old.J + _surrogate(gamma, old.d, old.adv, pi_new) - _scaled(C, max_kl)
+    return old.J + _surrogate(old.eta, old.adv, pi_new) - _scaled(C, max_kl)

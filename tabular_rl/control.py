@@ -2,6 +2,11 @@ r"""Optimal control: exact policy iteration, value iteration with a stated
 error bound, and optimal finite-horizon dynamic programming.
 
 Bellman optimality operator: :math:`(TV)(s) = \max_a [r(s,a) + \gamma\sum_{s'}P(s'|s,a)V(s')]`.
+
+With gamma = 1 and terminal states (``TabularMDP(..., terminal=...)``) both
+policy and value iteration solve the stochastic shortest path problem of
+Bertsekas & Tsitsiklis (1991) over proper policies; see their docstrings for the
+assumptions and what happens when they fail.
 """
 
 import dataclasses
@@ -9,8 +14,10 @@ import warnings
 
 import numpy as np
 
+import scipy.sparse as sp
+
 from . import _validation as _v
-from .evaluation import _evaluate
+from .evaluation import _evaluate, _never_terminating
 from .policies import greedy
 
 __all__ = [
@@ -32,7 +39,8 @@ class ControlResult:
         Deterministic one-hot policy.
     V : ndarray, shape (S,)
         Policy iteration: :math:`V^{\pi}` of the returned policy, exact (= V*).
-        Value iteration: the last iterate :math:`V_{k+1}`, within ``error_bound`` of V*.
+        Value iteration: the last iterate :math:`V_{k+1}`, within ``error_bound`` of V*
+        (at gamma == 1, certified by an exact evaluation of its greedy policy).
     Q : ndarray, shape (S, A)
         :math:`r + \gamma P V` for the ``V`` above.
     n_iterations : int
@@ -59,6 +67,61 @@ def _switch_on_strict_improvement(Q, current):
     return np.where(better, best, current)
 
 
+def _proper_actions(mdp, what):
+    """A deterministic proper policy from the graph of P: the attractor of the terminal set.
+
+    Starting from the terminal states, repeatedly add every state that has an action
+    reaching the current set with positive probability, and give it that action (the
+    lowest index among such actions). Each added state then reaches the terminal set
+    with positive probability through states added before it, so the policy is proper.
+    States never added have no proper policy at all: ``ValueError`` naming them.
+    """
+    S, A = mdp.shape
+    cols = sp.csc_matrix(mdp._P_flat)  # column t: the (s, a) rows with P(t|s, a) > 0
+    cols.eliminate_zeros()
+    inside = mdp.terminal.copy()
+    actions = np.zeros(S, dtype=np.intp)
+    frontier = np.flatnonzero(inside)
+    while frontier.size:
+        starts, ends = cols.indptr[frontier], cols.indptr[frontier + 1]
+        lengths = ends - starts
+        idx = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
+        rows = cols.indices[idx]
+        s, a = rows // A, rows % A
+        new = ~inside[s]
+        s, a = s[new], a[new]
+        order = np.lexsort((a, s))
+        s, a = s[order], a[order]
+        first = np.concatenate(([True], s[1:] != s[:-1])) if s.size else np.zeros(0, dtype=bool)
+        frontier = s[first]
+        actions[frontier] = a[first]
+        inside[frontier] = True
+    if not np.all(inside):
+        stuck = np.flatnonzero(~inside)
+        raise ValueError(
+            f"{what} with gamma == 1 needs a proper policy, but from {stuck.size} state"
+            f"{'s' if stuck.size != 1 else ''} no policy reaches a terminal state (first: {_v._first_states(stuck)}); "
+            "mark a terminal state they can reach, or use gamma < 1"
+        )
+    return actions
+
+
+def _onehot(actions, A):
+    pi = np.zeros((actions.size, A))
+    pi[np.arange(actions.size), actions] = 1.0
+    return pi
+
+
+def _improper_after_improvement(what, stuck, step):
+    return (
+        f"{what} with gamma == 1: the improvement step {step} produced an improper policy ({stuck.size} state"
+        f"{'s' if stuck.size != 1 else ''} never reach a terminal state, first: {_v._first_states(stuck)}). "
+        "This can only happen when the stochastic shortest path assumptions of Bertsekas & Tsitsiklis (1991) fail: "
+        "some improper policy does not have return -infinity from the states it traps (e.g. a cycle of states "
+        "with zero or positive reward). Give every non-terminating cycle a negative reward, or use gamma < 1"
+    )
+
+
 def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     r"""Howard's policy iteration with exact (LU) evaluation at every step.
 
@@ -68,13 +131,31 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     an optimal policy in at most :math:`A^S` steps. The values are
     monotonically non-decreasing.
 
+    **gamma == 1** (an MDP with terminal states; the stochastic shortest path
+    problem). Every evaluated policy must be proper (reach a terminal state with
+    probability 1), so the start is a proper policy found from the graph of P
+    (the attractor of the terminal set: add, repeatedly, every state with an
+    action that reaches the current set with positive probability, and take that
+    action); each evaluation is the LU solve of :math:`(I - P_{TT})V_T = r_T`.
+    This is correct under the assumptions of Bertsekas & Tsitsiklis (1991):
+    (a) a proper policy exists, and (b) every improper policy has return
+    :math:`-\infty` from some state (a non-terminating cycle loses reward). Then
+    every improvement step yields a proper policy with values no lower, and the
+    stable policy is optimal, V* being the unique solution of Bellman's
+    equation. If (a) fails the function raises ``ValueError`` naming the states
+    from which no policy terminates. If (b) fails (e.g. a cycle of zero-reward
+    states, as in FrozenLake, or a positive-reward cycle), an improvement step can
+    produce an improper policy; this is detected on the graph and raises
+    ``ValueError`` explaining it, rather than returning a wrong answer.
+
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
     pi0 : array_like, shape (S, A), optional
         Initial policy; only its greedy action (lowest index among ties) is used.
-        Default: action 0 everywhere.
+        Default: action 0 everywhere (gamma < 1), the attractor policy above
+        (gamma == 1). At gamma == 1 an improper ``pi0`` raises ``ValueError``.
     max_iter : int
         Cap on improvement steps; a ``RuntimeWarning`` names it if reached.
 
@@ -82,6 +163,19 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     -------
     ControlResult
         ``V`` is :math:`V^{\pi}` of the returned policy, exact; ``error_bound`` is 0.
+
+    Raises
+    ------
+    ValueError
+        At gamma == 1: no terminal state; states from which no policy terminates;
+        an improper ``pi0``; an improvement step that produced an improper policy.
+
+    References
+    ----------
+    Howard, *Dynamic Programming and Markov Processes*, 1960. Puterman, *Markov
+    Decision Processes*, 1994, section 6.4. Bertsekas & Tsitsiklis, "An analysis
+    of stochastic shortest path problems", Mathematics of Operations Research
+    16(3), 1991 (Propositions 2 and 3: Bellman's equation and policy iteration).
 
     Examples
     --------
@@ -94,19 +188,35 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
            [0., 1.]])
     >>> res.V.round(10)
     array([ 9., 10.])
+
+    gamma = 1, a shortest path: from state 0, the direct route (action 1, -3) is
+    worse than the detour through state 1 (action 0, -1 then -1); state 2 is terminal.
+
+    >>> P = np.zeros((3, 2, 3))
+    >>> P[0, 0, 1] = P[0, 1, 2] = P[1, :, 2] = P[2, :, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[[-1.0, -3.0], [-1.0, -1.0], [0.0, 0.0]], gamma=1.0, terminal=[2])
+    >>> res = policy_iteration(mdp)
+    >>> res.V, res.policy[0]
+    (array([-2., -1.,  0.]), array([1., 0.]))
     """
-    _v.check_infinite_horizon(mdp, "policy_iteration")
+    episodic = mdp.gamma >= 1.0
+    _v.check_infinite_horizon(mdp, "policy_iteration", episodic=True)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     S, A = mdp.shape
-    if pi0 is None:
-        actions = np.zeros(S, dtype=np.intp)
-    else:
+    if pi0 is not None:
         actions = np.argmax(_v.check_policy(pi0, mdp, "pi0"), axis=1)
+    elif episodic:
+        actions = _proper_actions(mdp, "policy_iteration")
+    else:
+        actions = np.zeros(S, dtype=np.intp)
     converged = False
     for k in range(1, max_iter + 1):
-        pi = np.zeros((S, A))
-        pi[np.arange(S), actions] = 1.0
-        V, Q, _ = _evaluate(mdp, pi, visitation=False)
+        pi = _onehot(actions, A)
+        if episodic and k > 1:
+            stuck = _never_terminating(mdp, pi)
+            if stuck.size:
+                raise ValueError(_improper_after_improvement("policy_iteration", stuck, k - 1))
+        V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0")
         new = _switch_on_strict_improvement(Q, actions)
         if np.array_equal(new, actions):
             converged = True
@@ -131,20 +241,49 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     which is reported as ``error_bound``. ``V`` is an iterate, not V*: use
     :func:`policy_iteration` for exact values.
 
+    **gamma == 1** (an MDP with terminal states; stochastic shortest path). T is
+    not a contraction in the max norm, so a small step :math:`\|V_{k+1}-V_k\|`
+    says nothing by itself about the distance to V* (it can be smaller by the
+    expected episode length). The stopping rule is therefore a certificate:
+    with terminal values pinned at 0, iterate until :math:`\|V_{k+1}-V_k\|_\infty <`
+    ``tol``; take the greedy policy :math:`\pi` of :math:`V_{k+1}`; require it to be
+    proper (decided on the graph of :math:`P_\pi`), evaluate :math:`V^\pi` exactly
+    (LU on the transient block) and apply policy iteration's stopping test (no
+    action improves on :math:`Q^\pi` by more than 1e-12 relative). If it passes,
+    :math:`V^\pi` solves Bellman's equation, so under the assumptions of
+    Bertsekas & Tsitsiklis (1991) (a proper policy exists; every improper policy
+    has return :math:`-\infty` from some state) :math:`V^\pi = V^*` and :math:`\pi`
+    is optimal, and ``error_bound`` :math:`= \|V_{k+1}-V^\pi\|_\infty` is the error
+    of the returned iterate, not an estimate. If it fails, iteration continues with
+    ``tol`` divided by 10, until certified or ``max_iter`` (then a ``RuntimeWarning``
+    names ``max_iter`` and ``tol``, ``converged`` is False and ``error_bound`` is
+    inf). This was chosen over a span or interval-iteration bound because it needs
+    no upper and lower starting bounds and gives an exact optimal policy with its
+    exact values whenever it stops (the returned policy's values are then
+    ``policy_evaluation(mdp, result.policy)``).
+
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
     tol : float > 0
-        Target suboptimality of the greedy policy.
+        Target suboptimality of the greedy policy (gamma < 1); at gamma == 1 the
+        first threshold on :math:`\|V_{k+1}-V_k\|_\infty` before the certificate is tried.
     max_iter : int
         Cap; a ``RuntimeWarning`` names it (and ``tol``) if reached.
     V0 : array_like, shape (S,), optional
-        Starting values; default zeros.
+        Starting values; default zeros (at gamma == 1 set to 0 on terminal states).
 
     Returns
     -------
     ControlResult
+
+    References
+    ----------
+    Puterman, *Markov Decision Processes*, 1994, Theorem 6.3.1. Bertsekas &
+    Tsitsiklis, "An analysis of stochastic shortest path problems", Mathematics of
+    Operations Research 16(3), 1991 (Proposition 2: Bellman's equation has the
+    unique solution V*, and value iteration converges to it from any start).
 
     Examples
     --------
@@ -154,8 +293,18 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     >>> res = value_iteration(TabularMDP(P, R=[0.0, 1.0], gamma=0.9), tol=1e-8)
     >>> res.policy[:, 1], bool(res.error_bound < 1e-8)
     (array([1., 1.]), True)
+
+    gamma = 1: a state that ends the episode with probability 1/2 per step at
+    reward -1 (action 0) or pays -3 to end it at once (action 1). V* = -2.
+
+    >>> P = np.zeros((2, 2, 2)); P[0, 0] = [0.5, 0.5]; P[0, 1, 1] = P[1, :, 1] = 1.0
+    >>> mdp = TabularMDP(P, R=[[-1.0, -3.0], [0.0, 0.0]], gamma=1.0, terminal=[1])
+    >>> res = value_iteration(mdp, tol=1e-10)
+    >>> res.policy[0], res.converged, bool(res.error_bound < 1e-9)
+    (array([1., 0.]), True, True)
     """
-    _v.check_infinite_horizon(mdp, "value_iteration")
+    episodic = mdp.gamma >= 1.0
+    _v.check_infinite_horizon(mdp, "value_iteration", episodic=True)
     tol = _v.check_real(tol, "tol", low=0.0, low_open=True)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     gamma = mdp.gamma
@@ -164,6 +313,8 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     else:
         # A NaN in V0 would make every delta NaN and run silently to max_iter.
         V = _v.check_finite(_v.check_shape(_v.as_float_array(V0, "V0"), (mdp.n_states,), "V0"), "V0").copy()
+    if episodic:
+        return _value_iteration_episodic(mdp, V, tol, max_iter)
     threshold = tol * (1.0 - gamma) / (2.0 * gamma) if gamma > 0 else np.inf
     converged = False
     delta = np.inf
@@ -185,6 +336,44 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     Q = mdp.R + gamma * mdp.expected_next(V)
     bound = gamma * delta / (1.0 - gamma)
     return ControlResult(policy=greedy(Q), V=V, Q=Q, n_iterations=k, converged=converged, error_bound=bound)
+
+
+def _value_iteration_episodic(mdp, V, tol, max_iter):
+    """gamma == 1: iterate, then certify the greedy policy by an exact evaluation (see value_iteration)."""
+    S, A = mdp.shape
+    V[mdp.terminal] = 0.0
+    threshold = tol
+    delta = np.inf
+    certified = False
+    bound = np.inf
+    for k in range(1, max_iter + 1):
+        Q = mdp.R + mdp.expected_next(V)
+        V_new = Q.max(axis=1)
+        V_new[mdp.terminal] = 0.0
+        delta = float(np.max(np.abs(V_new - V)))
+        V = V_new
+        if delta >= threshold:
+            continue
+        Q = mdp.R + mdp.expected_next(V)
+        actions = np.argmax(Q, axis=1)
+        pi = _onehot(actions, A)
+        if _never_terminating(mdp, pi).size == 0:
+            V_pi, Q_pi, _ = _evaluate(mdp, pi, visitation=False, what="value_iteration")
+            if np.array_equal(_switch_on_strict_improvement(Q_pi, actions), actions):
+                certified = True
+                bound = float(np.max(np.abs(V - V_pi)))
+                break
+        threshold = max(threshold / 10.0, 1e-300)
+    else:
+        warnings.warn(
+            f"value_iteration (gamma == 1) reached max_iter={max_iter} without certifying its greedy policy "
+            f"(last ||V_k+1 - V_k|| = {delta:.3g}, threshold {threshold:.3g} from tol={tol:g}); increase max_iter, "
+            "or check that every improper policy loses reward (Bertsekas & Tsitsiklis 1991); error_bound is inf",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    Q = mdp.R + mdp.expected_next(V)
+    return ControlResult(policy=greedy(Q), V=V, Q=Q, n_iterations=k, converged=certified, error_bound=bound)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -219,9 +219,22 @@ def from_irl_maxent(p_transition, rewards, gamma, mu=None):
             f"p_transition must have shape (S, S, A) (irl-maxent layout p[s_from, s_to, a]), got {p.shape}"
         )
     S, _, A = p.shape
+    # Checked here, not only by TabularMDP, so that the messages name this function's arguments
+    # and index p_transition in its own layout.
+    _v.check_finite(p, "p_transition")
+    _v.check_nonnegative(p, "p_transition")
+    sums = p.sum(axis=1)
+    bad = ~(np.abs(sums - 1.0) <= _v.ROW_SUM_TOL)
+    if np.any(bad):
+        s, a = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"p_transition[{s}, :, {a}] sums to {float(np.real(sums[s, a]))!r}; each p_transition[s, :, a] "
+            f"must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
+        )
     r = _v.as_float_array(rewards, "rewards")
     if r.shape not in ((S,), (S, A)):
         raise ValueError(f"rewards must have shape (S,) = ({S},) or (S, A) = ({S}, {A}), got {r.shape}")
+    _v.check_finite(r, "rewards")
     return TabularMDP(np.transpose(p, (0, 2, 1)), r, gamma, mu=mu)
 
 
@@ -249,7 +262,9 @@ def from_gymnasium(env, gamma, *, sparse=True):
       **absorbing, zero-reward** state, index ``S`` (the last), instead of
       ``next_state``: in Gymnasium termination belongs to the transition, not to a
       state (CliffWalking's goal is not absorbing in its ``P``). The absorbing
-      state is always added, so the MDP has S + 1 states;
+      state is always added, so the MDP has S + 1 states, and it is the MDP's
+      terminal state (``mdp.terminal[S]``), so ``gamma=1`` evaluates proper
+      policies exactly;
     * ``mu`` is ``env.unwrapped.initial_state_distrib`` (FrozenLake,
       CliffWalking, Taxi have one) with 0 on the absorbing state; without that
       attribute, uniform over the S original states.
@@ -356,4 +371,4 @@ def from_gymnasium(env, gamma, *, sparse=True):
         isd = _v.as_float_array(isd, "env.unwrapped.initial_state_distrib")
         _v.check_shape(isd, (S,), "env.unwrapped.initial_state_distrib", what="(one entry per state)")
         mu = np.append(isd, 0.0)
-    return TabularMDP(P, R, gamma, mu=mu)
+    return TabularMDP(P, R, gamma, mu=mu, terminal=[S])

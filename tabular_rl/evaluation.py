@@ -1,7 +1,7 @@
 r"""Exact policy evaluation: values, Q, advantages, the objective J, discounted
 visitation and occupancy, infinite and finite horizon.
 
-Conventions (shared/MATH.md section 0; the README's conventions table):
+Conventions (docs/guide/conventions.md#values-visitation-and-occupancy; the README's conventions table):
 
 * Values are unnormalised: :math:`V^\pi(s) = E[\sum_{t\ge0}\gamma^t r(s_t,a_t) | s_0=s]`.
 * :math:`J(\pi) = \mu^\top V^\pi`.
@@ -10,6 +10,10 @@ Conventions (shared/MATH.md section 0; the README's conventions table):
   :math:`\rho_\pi`), summing to :math:`1/(1-\gamma)`.
 * ``occupancy_measure`` is :math:`\rho(s,a) = d(s)\pi(a|s)`, summing to 1.
 * A finite horizon H counts the H decision steps t = 0..H-1: :math:`V_H = 0`.
+* gamma = 1 (episodic MDP with terminal states, proper policy): V solves
+  :math:`(I - P_{TT})V_T = r_T` on the transient states T and is 0 on terminals;
+  ``discounted_visitation_unnormalized`` is the expected number of visits before
+  termination and ``discounted_visitation`` that divided by the expected episode length.
 
 Every infinite-horizon quantity is one LU solve of :math:`(I - \gamma P_\pi)`
 (``scipy.linalg.lu_factor`` dense, ``scipy.sparse.linalg.splu`` sparse); never an
@@ -22,6 +26,7 @@ import warnings
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from . import _kernels
@@ -71,20 +76,88 @@ def _sparse_lu(M):
                      options=dict(SymmetricMode=True))
 
 
-class _Resolvent:
-    """One LU factorisation of :math:`I - \\gamma P_\\pi`, solved from either side."""
+def _reach_pattern(mdp, pi):
+    """Boolean CSR (S, S): entry (s, s2) is stored iff pi(a|s) P(s2|s, a) > 0 for some a.
 
-    def __init__(self, mdp, pi, what="this quantity"):
-        _v.check_infinite_horizon(mdp, what)
+    Built from the non-zero patterns of pi and P (no products of probabilities, so no
+    underflow and no tolerance)."""
+    S, A = mdp.shape
+    on = np.asarray(pi != 0).ravel()
+    cols = np.flatnonzero(on)
+    weights = sp.csr_matrix(
+        (np.ones(cols.size), (cols // A, cols)), shape=(S, S * A)
+    )
+    if mdp.is_sparse:
+        M = mdp._P_flat
+        P_bool = sp.csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
+    else:
+        P_bool = sp.csr_matrix(mdp._P_flat != 0, dtype=np.float64)
+    return (weights @ P_bool).tocsr()
+
+
+def _reaches(pattern, targets):
+    """Boolean mask of the states from which the graph ``pattern`` (s -> s2 where stored) has a path
+    into ``targets``: one breadth-first search on the reversed graph from an added super-node."""
+    S = pattern.shape[0]
+    if not np.any(targets):
+        return np.zeros(S, dtype=bool)
+    rev = pattern.T.tocsr()
+    hub = sp.csr_matrix((np.ones(int(np.count_nonzero(targets))), np.flatnonzero(targets),
+                         [0, int(np.count_nonzero(targets))]), shape=(1, S))
+    G = sp.bmat([[rev, sp.csr_matrix((S, 1))], [hub, sp.csr_matrix((1, 1))]], format="csr")
+    order = csgraph.breadth_first_order(G, S, directed=True, return_predecessors=False)
+    mask = np.zeros(S + 1, dtype=bool)
+    mask[order] = True
+    return mask[:S]
+
+
+def _never_terminating(mdp, pi):
+    """States from which ``pi`` reaches no terminal state (decided on the graph of P_pi)."""
+    return np.flatnonzero(~_reaches(_reach_pattern(mdp, pi), mdp.terminal))
+
+
+def _improper_message(what, stuck, name="pi"):
+    return (
+        f"{what} with gamma == 1 needs a proper policy (one that reaches a terminal state with probability 1 "
+        f"from every state), but {len(stuck)} state{'s' if len(stuck) != 1 else ''} never reach a terminal state "
+        f"under {name} (first: {_v._first_states(stuck)}); their return is undefined or infinite. This holds even "
+        "where those states earn zero reward: a policy that never terminates is improper whatever it earns. "
+        "Change the policy, use gamma < 1, or use a finite horizon (finite_horizon_values)"
+    )
+
+
+class _Resolvent:
+    r"""One LU factorisation of :math:`I - \gamma P_\pi`, solved from either side.
+
+    With gamma == 1 (an episodic MDP and a proper policy, checked on the graph of
+    :math:`P_\pi`) it factors the transient block :math:`I - P_{TT}` instead, and
+    ``solve`` returns 0 on the terminal states: V = 0 there, and the expected number
+    of visits to a terminal state before termination is 0.
+    """
+
+    def __init__(self, mdp, pi, what="this quantity", name="pi"):
+        _v.check_infinite_horizon(mdp, what, episodic=True)
         self.gamma = mdp.gamma
-        self.P_pi = mdp._transition_matrix(pi)
+        P_pi = mdp._transition_matrix(pi)
         S = mdp.n_states
-        if sp.issparse(self.P_pi):
-            M = (sp.identity(S, dtype=self.P_pi.dtype, format="csc") - self.gamma * self.P_pi).tocsc()
+        self.n_states = S
+        self.keep = None
+        if self.gamma >= 1.0:
+            stuck = _never_terminating(mdp, pi)
+            if stuck.size:
+                raise ValueError(_improper_message(what, stuck, name))
+            self.keep = np.flatnonzero(~mdp.terminal)
+            P_pi = P_pi[self.keep][:, self.keep] if sp.issparse(P_pi) else P_pi[np.ix_(self.keep, self.keep)]
+        self.P_pi = P_pi
+        n = P_pi.shape[0]
+        if n == 0:
+            self._solve = lambda b, trans: np.zeros_like(b)
+        elif sp.issparse(P_pi):
+            M = (sp.identity(n, dtype=P_pi.dtype, format="csc") - self.gamma * P_pi).tocsc()
             self._lu = _sparse_lu(M)
             self._solve = lambda b, trans: self._lu.solve(np.ascontiguousarray(b), trans=trans)
         else:
-            M = np.eye(S) - self.gamma * self.P_pi
+            M = np.eye(n) - self.gamma * P_pi
             lu = sla.lu_factor(M, check_finite=False)
             self._solve = lambda b, trans: sla.lu_solve(lu, b, trans=(0 if trans == "N" else 1), check_finite=False)
 
@@ -95,22 +168,60 @@ class _Resolvent:
 
     def solve(self, b, trans="N"):
         """Solve (I - gamma P_pi) x = b (``trans='N'``) or its transpose (``'T'``), with one
-        step of iterative refinement if the residual is above round-off."""
+        step of iterative refinement if the residual is above round-off. At gamma == 1 the
+        system is the transient block's and x = 0 on the terminal states."""
+        if self.keep is None:
+            return self._refined(b, trans, np.max(np.abs(b)) / (1.0 - self.gamma) if b.size else 0.0)
+        x = np.zeros(b.shape, dtype=np.result_type(b, self.P_pi.dtype))
+        if self.keep.size:
+            x[self.keep] = self._refined(np.ascontiguousarray(b[self.keep]), trans, None)
+        return x
+
+    def _refined(self, b, trans, scale):
         x = self._solve(b, trans)
-        scale = np.max(np.abs(b)) / (1.0 - self.gamma) if b.size else 0.0
+        if scale is None:
+            # gamma = 1: no 1/(1 - gamma); the residual is compared with the size of b and of x.
+            scale = (np.max(np.abs(b)) + 2.0 * np.max(np.abs(x))) if b.size else 0.0
         res = b - self._apply(x, trans)
         tol = 1e-13 * (1.0 + scale)
         if np.max(np.abs(res), initial=0.0) > tol:
             x = x + self._solve(res, trans)
             res = b - self._apply(x, trans)
             if np.max(np.abs(res), initial=0.0) > 1e3 * tol:
+                hint = ("the MDP may be nearly undiscounted (gamma close to 1): lower gamma or use a finite horizon"
+                        if self.keep is None else
+                        "the policy may take extremely long to terminate (I - P_TT nearly singular)")
                 warnings.warn(
                     f"linear solve residual {np.max(np.abs(res)):.3g} exceeds {1e3 * tol:.3g} after refinement; "
-                    "the MDP may be nearly undiscounted (gamma close to 1): lower gamma or use a finite horizon",
+                    + hint,
                     RuntimeWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         return x
+
+
+def _visitation_unnormalized(mdp, solver, mu):
+    r"""The unnormalised visitation :math:`\eta = \mu^\top(I-\gamma P_\pi)^{-1}` from a factorisation.
+
+    gamma < 1: :math:`\eta(s) = \sum_t\gamma^t\Pr(s_t=s) = d(s)/(1-\gamma)`. gamma == 1: the expected
+    number of visits to s before termination (0 on terminal states). Either way
+    :math:`J = \sum_s \eta(s) r_\pi(s)`, and this is the weight of every formula that the
+    discounted case writes as :math:`d/(1-\gamma)`.
+    """
+    return solver.solve(np.asarray(mu, dtype=np.result_type(solver.P_pi.dtype, float)), "T")
+
+
+def _normalise_visitation(mdp, eta, what="discounted_visitation"):
+    """d from eta: (1 - gamma) eta, or at gamma == 1 eta divided by its sum (the expected episode length)."""
+    if mdp.gamma < 1.0:
+        return (1.0 - mdp.gamma) * eta
+    total = np.sum(eta)
+    if not np.real(total) > 0:
+        raise ValueError(
+            f"{what} with gamma == 1 is normalised by the expected episode length, which is 0: mu puts all its "
+            "mass on terminal states; give a mu with mass on a non-terminal state"
+        )
+    return eta / total
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -141,32 +252,42 @@ class PolicyEvaluation:
     rho: np.ndarray
 
 
-def _evaluate(mdp, pi, *, visitation=True, what="policy evaluation"):
-    solver = _Resolvent(mdp, pi, what)
+def _evaluate(mdp, pi, *, visitation=True, what="policy evaluation", name="pi"):
+    """(V, Q, eta) of a validated policy from one factorisation; eta is the **unnormalised**
+    visitation of ``_visitation_unnormalized`` (None unless ``visitation``)."""
+    solver = _Resolvent(mdp, pi, what, name)
     r_pi = np.einsum("sa,sa->s", pi, mdp.R)
     V = solver.solve(r_pi)
     Q = mdp.R + mdp.gamma * mdp.expected_next(V)
-    d = None
-    if visitation:
-        d = (1.0 - mdp.gamma) * solver.solve(np.asarray(mdp.mu, dtype=V.dtype), "T")
-    return V, Q, d
+    eta = _visitation_unnormalized(mdp, solver, mdp.mu) if visitation else None
+    return V, Q, eta
 
 
 def evaluate(mdp, pi):
     """Exact evaluation of a stationary policy: V, Q, advantages, J, d and rho.
 
     One LU factorisation of :math:`I-\\gamma P_\\pi` serves both V (a solve) and the
-    visitation (a transposed solve).
+    visitation (a transposed solve). With gamma == 1 (episodic MDP, proper policy) the
+    factorisation is that of the transient block :math:`I - P_{TT}`, V = 0 on terminal
+    states, and d is the expected number of visits before termination divided by the
+    expected episode length (see :func:`discounted_visitation`).
 
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
     pi : array_like, shape (S, A)
+        At gamma == 1, a proper policy.
 
     Returns
     -------
     PolicyEvaluation
+
+    Raises
+    ------
+    ValueError
+        If gamma == 1 and the MDP has no terminal state or ``pi`` is improper, or
+        gamma == 1 and ``mdp.mu`` puts all its mass on terminal states.
 
     Examples
     --------
@@ -176,9 +297,17 @@ def evaluate(mdp, pi):
     >>> ev = evaluate(mdp, [[1.0]])
     >>> ev.V, ev.J, ev.d
     (array([2.]), 2.0, array([1.]))
+
+    Episodic, gamma = 1: state 0 stays with probability 1/2, else ends in terminal state 1.
+
+    >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+    >>> ev = evaluate(TabularMDP(P, R=[-1.0, 0.0], gamma=1.0, mu=[1.0, 0.0], terminal=[1]), [[1.0], [1.0]])
+    >>> ev.V, ev.d                                          # 2 steps expected, all spent in state 0
+    (array([-2.,  0.]), array([1., 0.]))
     """
     pi = _v.check_policy(pi, mdp)
-    V, Q, d = _evaluate(mdp, pi)
+    V, Q, eta = _evaluate(mdp, pi, what="evaluate")
+    d = _normalise_visitation(mdp, eta, "evaluate")
     adv = Q - V[:, None]
     J = float(np.real(mdp.mu @ V)) if not np.iscomplexobj(V) else mdp.mu @ V
     return PolicyEvaluation(V=V, Q=Q, adv=adv, J=J, d=d, rho=d[:, None] * pi)
@@ -194,11 +323,25 @@ def policy_evaluation(mdp, pi):
     refinement when the residual exceeds round-off. Never an explicit inverse,
     never value iteration.
 
+    With ``gamma == 1`` (an episodic task: the MDP has terminal states) the policy
+    must be **proper**: from every state it reaches a terminal state with
+    probability 1. This is decided on the graph of :math:`P_\pi` (every
+    non-terminal state has a path of positive-probability transitions into the
+    terminal set), not by a numerical tolerance. Then, with T the transient
+    (non-terminal) states,
+
+    .. math:: (I - P_{TT})\, V_T = r_T,\qquad V = 0 \text{ on terminal states},
+
+    the expected total reward until termination (the stochastic shortest path
+    value; Bertsekas & Tsitsiklis 1991). :math:`I - P_{TT}` is non-singular
+    exactly when the policy is proper.
+
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
     pi : array_like, shape (S, A)
+        At gamma == 1, a proper policy.
 
     Returns
     -------
@@ -207,7 +350,15 @@ def policy_evaluation(mdp, pi):
     Raises
     ------
     ValueError
-        If ``mdp.gamma == 1`` or ``pi`` is not a policy for ``mdp``.
+        If ``mdp.gamma == 1`` and the MDP has no terminal state, or ``pi`` is improper
+        (the message names the states that never terminate, even if they earn zero
+        reward), or ``pi`` is not a policy for ``mdp``.
+
+    References
+    ----------
+    Bertsekas & Tsitsiklis, "An analysis of stochastic shortest path problems",
+    Mathematics of Operations Research 16(3), 1991. Puterman, *Markov Decision
+    Processes*, 1994, sections 6.1 and 7.1 (total reward criterion).
 
     Examples
     --------
@@ -217,33 +368,49 @@ def policy_evaluation(mdp, pi):
     >>> mdp = TabularMDP(P, R=[1.0, 2.0], gamma=0.5)
     >>> policy_evaluation(mdp, [[1.0], [1.0]])              # 1 + 0.5 * 4, 2 / (1 - 0.5)
     array([3., 4.])
+
+    gamma = 1 with a terminal state: a three-state corridor 0 -> 1 -> 2 paying -1 per step.
+
+    >>> P = np.zeros((3, 1, 3)); P[0, 0, 1] = P[1, 0, 2] = P[2, 0, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[-1.0, -1.0, 0.0], gamma=1.0, terminal=[2])
+    >>> policy_evaluation(mdp, np.ones((3, 1)))
+    array([-2., -1.,  0.])
     """
     pi = _v.check_policy(pi, mdp)
-    return _evaluate(mdp, pi, visitation=False)[0]
+    return _evaluate(mdp, pi, visitation=False, what="policy_evaluation")[0]
 
 
 def q_values(mdp, pi):
-    r"""Action values :math:`Q^\pi(s,a) = r(s,a) + \gamma\sum_{s'}P(s'|s,a)V^\pi(s')`, shape (S, A)."""
+    r"""Action values :math:`Q^\pi(s,a) = r(s,a) + \gamma\sum_{s'}P(s'|s,a)V^\pi(s')`, shape (S, A).
+
+    At gamma == 1 (episodic MDP), ``pi`` must be proper, as in :func:`policy_evaluation`.
+    """
     pi = _v.check_policy(pi, mdp)
-    return _evaluate(mdp, pi, visitation=False)[1]
+    return _evaluate(mdp, pi, visitation=False, what="q_values")[1]
 
 
 def advantages(mdp, pi):
-    r"""Advantages :math:`A^\pi = Q^\pi - V^\pi`, shape (S, A); :math:`\sum_a\pi(a|s)A^\pi(s,a)=0`."""
+    r"""Advantages :math:`A^\pi = Q^\pi - V^\pi`, shape (S, A); :math:`\sum_a\pi(a|s)A^\pi(s,a)=0`.
+
+    At gamma == 1 (episodic MDP), ``pi`` must be proper, as in :func:`policy_evaluation`.
+    """
     pi = _v.check_policy(pi, mdp)
-    V, Q, _ = _evaluate(mdp, pi, visitation=False)
+    V, Q, _ = _evaluate(mdp, pi, visitation=False, what="advantages")
     return Q - V[:, None]
 
 
 def expected_return(mdp, pi):
-    r"""The objective :math:`J(\pi) = \mu^\top V^\pi = E[\sum_t\gamma^t r_t]`, a float."""
+    r"""The objective :math:`J(\pi) = \mu^\top V^\pi = E[\sum_t\gamma^t r_t]`, a float.
+
+    At gamma == 1 (episodic MDP, proper ``pi``) it is the expected undiscounted return of an episode.
+    """
     pi = _v.check_policy(pi, mdp)
-    V = _evaluate(mdp, pi, visitation=False)[0]
+    V = _evaluate(mdp, pi, visitation=False, what="expected_return")[0]
     return float(mdp.mu @ V) if not np.iscomplexobj(V) else mdp.mu @ V
 
 
 def discounted_visitation(mdp, pi, *, mu=None):
-    r"""Normalised discounted state visitation, summing to 1.
+    r"""Normalised state visitation, summing to 1: discounted (gamma < 1) or per episode (gamma == 1).
 
     .. math:: d^\pi_\mu(s) = (1-\gamma)\sum_{t\ge0}\gamma^t \Pr(s_t = s),\qquad
               d^{\pi\top}_\mu = (1-\gamma)\,\mu^\top (I-\gamma P_\pi)^{-1}
@@ -252,13 +419,23 @@ def discounted_visitation(mdp, pi, *, mu=None):
     and Achiam et al. (2017); TRPO's unnormalised :math:`\rho_\pi` is
     :func:`discounted_visitation_unnormalized`.
 
+    At gamma == 1 (episodic MDP, proper policy) there is no factor 1 - gamma:
+    :math:`\eta(s) = E[\#\{t : s_t = s\}]`, the expected number of visits to s
+    before termination (:func:`discounted_visitation_unnormalized`, 0 on terminal
+    states), and :math:`d = \eta / \sum_s\eta(s)`, divided by the expected episode
+    length :math:`L = \sum_s \eta(s)` (the number of decisions taken in
+    non-terminal states). This is the "on-policy distribution" of Sutton & Barto
+    (2018), section 9.2.
+
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
     pi : array_like, shape (S, A)
+        At gamma == 1, a proper policy.
     mu : array_like, shape (S,), optional
-        Start distribution; default ``mdp.mu``.
+        Start distribution; default ``mdp.mu``. At gamma == 1 it must put mass on
+        some non-terminal state (else L = 0 and d is undefined: ``ValueError``).
 
     Returns
     -------
@@ -272,17 +449,55 @@ def discounted_visitation(mdp, pi, *, mu=None):
     >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.75, mu=[1.0, 0.0])
     >>> discounted_visitation(mdp, [[1.0], [1.0]])          # 1 - gamma at the start, the rest after
     array([0.25, 0.75])
+
+    gamma = 1: the corridor 0 -> 1 -> 2 (terminal) visits 0 and 1 once each.
+
+    >>> P = np.zeros((3, 1, 3)); P[0, 0, 1] = P[1, 0, 2] = P[2, 0, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[-1.0, -1.0, 0.0], gamma=1.0, mu=[1.0, 0.0, 0.0], terminal=[2])
+    >>> discounted_visitation(mdp, np.ones((3, 1)))
+    array([0.5, 0.5, 0. ])
     """
     pi = _v.check_policy(pi, mdp)
     mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     solver = _Resolvent(mdp, pi, "discounted_visitation")
-    return (1.0 - mdp.gamma) * solver.solve(np.asarray(mu, dtype=np.result_type(pi, float)), "T")
+    return _normalise_visitation(mdp, _visitation_unnormalized(mdp, solver, mu), "discounted_visitation")
 
 
 def discounted_visitation_unnormalized(mdp, pi, *, mu=None):
-    r"""Unnormalised discounted visitation :math:`\rho_\pi(s) = \sum_t \gamma^t\Pr(s_t=s)`,
-    summing to :math:`1/(1-\gamma)` (TRPO's :math:`\rho_\pi`)."""
-    return discounted_visitation(mdp, pi, mu=mu) / (1.0 - mdp.gamma)
+    r"""Unnormalised visitation :math:`\eta(s) = \sum_t \gamma^t\Pr(s_t=s)`: sums to :math:`1/(1-\gamma)`,
+    or at gamma == 1 to the expected episode length.
+
+    gamma < 1: TRPO's :math:`\rho_\pi = d/(1-\gamma)`. gamma == 1 (episodic MDP, proper
+    policy): the expected number of visits to each state before termination, 0 on
+    terminal states, from :math:`\eta_T^\top = \mu_T^\top (I - P_{TT})^{-1}` (one LU solve).
+    Either way :math:`J = \sum_s \eta(s) r_\pi(s)`.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        With ``gamma < 1``, or ``gamma == 1`` and terminal states.
+    pi : array_like, shape (S, A)
+        At gamma == 1, a proper policy.
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``.
+
+    Returns
+    -------
+    eta : ndarray, shape (S,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, discounted_visitation_unnormalized
+    >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])         # leave state 0 with probability 1/2
+    >>> mdp = TabularMDP(P, R=[-1.0, 0.0], gamma=1.0, mu=[1.0, 0.0], terminal=[1])
+    >>> discounted_visitation_unnormalized(mdp, [[1.0], [1.0]])   # 2 visits expected
+    array([2., 0.])
+    """
+    pi = _v.check_policy(pi, mdp)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
+    solver = _Resolvent(mdp, pi, "discounted_visitation_unnormalized")
+    return _visitation_unnormalized(mdp, solver, mu)
 
 
 def occupancy_measure(mdp, pi):
@@ -290,7 +505,18 @@ def occupancy_measure(mdp, pi):
 
     It satisfies the normalised Bellman flow
     :math:`\sum_a\rho(s',a) = (1-\gamma)\mu(s') + \gamma\sum_{s,a}P(s'|s,a)\rho(s,a)`,
-    and :math:`J = \sum_{s,a}\rho(s,a) r(s,a) / (1-\gamma)`.
+    and :math:`J = \sum_{s,a}\rho(s,a) r(s,a) / (1-\gamma)`. At gamma == 1 (episodic
+    MDP, proper policy) d is the per-episode visitation of :func:`discounted_visitation`
+    and :math:`J = L \sum_{s,a}\rho(s,a) r(s,a)` with L the expected episode length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, occupancy_measure
+    >>> P = np.zeros((3, 1, 3)); P[0, 0, 1] = P[1, 0, 2] = P[2, 0, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[-1.0, -1.0, 0.0], gamma=1.0, mu=[1.0, 0.0, 0.0], terminal=[2])
+    >>> occupancy_measure(mdp, np.ones((3, 1)))[:, 0]
+    array([0.5, 0.5, 0. ])
     """
     pi = _v.check_policy(pi, mdp)
     return discounted_visitation(mdp, pi)[:, None] * pi
@@ -311,6 +537,7 @@ def bellman_residual(mdp, pi, V):
     """
     pi = _v.check_policy(pi, mdp)
     V = _v.check_shape(_v.as_float_array(V, "V"), (mdp.n_states,), "V")
+    _v.check_finite(V, "V")
     backup = np.einsum("sa,sa->s", pi, mdp.R + mdp.gamma * mdp.expected_next(V))
     return float(np.max(np.abs(backup - V)))
 

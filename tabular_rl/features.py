@@ -15,7 +15,7 @@ from scipy.optimize import nnls
 from . import _kernels
 from . import _validation as _v
 from .control import policy_iteration
-from .evaluation import discounted_visitation
+from .evaluation import discounted_visitation, discounted_visitation_unnormalized
 
 __all__ = [
     "ApprenticeshipResult",
@@ -54,12 +54,17 @@ def feature_expectations(mdp, pi, features):
     .. math:: \mu(\pi) = E\Big[\sum_{t\ge0}\gamma^t\phi(s_t,a_t)\Big]
               = \frac{1}{1-\gamma}\sum_{s,a} d^\pi_\mu(s)\pi(a|s)\phi(s,a)
 
-    One transposed LU solve for the normalised visitation :math:`d^\pi_\mu`.
+    One transposed LU solve for the unnormalised visitation :math:`d^\pi_\mu/(1-\gamma)`.
+
+    At gamma == 1 (episodic MDP, proper policy) it is the expected feature sum
+    over an episode, :math:`E[\sum_{t<T}\phi(s_t,a_t)]` with T the termination
+    step: the expected visits before termination (0 on terminal states, so
+    features of terminal states never count) weight :math:`\pi\phi`.
 
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     pi : array_like, shape (S, A)
     features : array_like, shape (S, K) or (S, A, K)
 
@@ -80,11 +85,18 @@ def feature_expectations(mdp, pi, features):
     >>> mdp = TabularMDP(np.ones((1, 1, 1)), R=[0.0], gamma=0.5)
     >>> feature_expectations(mdp, [[1.0]], [[1.0, 2.0]])     # 1/(1-gamma) * phi
     array([2., 4.])
+
+    gamma = 1: state 0 is left for terminal state 1 with probability 1/2 per step (2 steps expected).
+
+    >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[-1.0, 0.0], gamma=1.0, mu=[1.0, 0.0], terminal=[1])
+    >>> feature_expectations(mdp, [[1.0], [1.0]], np.eye(2))
+    array([2., 0.])
     """
     pi = _v.check_policy(pi, mdp)
     phi = check_features(features, mdp, "features")
-    d = discounted_visitation(mdp, pi)
-    return np.einsum("s,sa,sak->k", d, pi, phi) / (1.0 - mdp.gamma)
+    eta = discounted_visitation_unnormalized(mdp, pi)
+    return np.einsum("s,sa,sak->k", eta, pi, phi)
 
 
 # --------------------------------------------------------------------------- finite horizon, empirical
@@ -249,7 +261,7 @@ def mixture_feature_expectations(mdp, policies, weights, features):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then the policies must be proper).
     policies : array_like, shape (n, S, A)
     weights : array_like, shape (n,)
         On the simplex.
@@ -272,7 +284,7 @@ def mixture_feature_expectations(mdp, policies, weights, features):
     """
     pis = _check_policy_stack(policies, mdp)
     lam = _v.check_distribution(weights, "weights", pis.shape[0])
-    _v.check_infinite_horizon(mdp, "mixture_feature_expectations")
+    _v.check_infinite_horizon(mdp, "mixture_feature_expectations", episodic=True)
     phi = check_features(features, mdp, "features")
     mus = np.stack([feature_expectations(mdp, p, phi) for p in pis])
     return lam @ mus
@@ -294,7 +306,7 @@ def occupancy_mixture_policy(mdp, policies, weights):
     mixture: it weights each policy's action by :math:`\lambda_i` at every state,
     whereas the right weight is :math:`\lambda_i d^{\pi_i}(s)/\sum_j\lambda_j d^{\pi_j}(s)`,
     so its feature expectations differ from :math:`\sum_i\lambda_i\mu(\pi_i)`
-    (shared/MATH.md section 10; mismatches of 0.2 on small MDPs).
+    (docs/guide/features.md#mixtures-of-policies; mismatches of 0.2 on small MDPs).
 
     Parameters
     ----------
@@ -428,12 +440,14 @@ def closest_mixture(feature_expectations, mu_expert):
     """
     mus = _v.as_float_array(feature_expectations, "feature_expectations", ndim=2)
     _v.check_finite(mus, "feature_expectations")
+    _v.check_magnitude(mus, "feature_expectations")
     n, K = mus.shape
     if n < 1 or K < 1:
         raise ValueError(f"feature_expectations must have shape (n, K) with n, K >= 1, got {mus.shape}")
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = feature_expectations.shape[1])")
     _v.check_finite(mu_E, "mu_expert")
+    _v.check_magnitude(mu_E, "mu_expert")
     p = mus - mu_E
     scale = 1.0 + float(max(np.max(np.abs(mus)), np.max(np.abs(mu_E))))
     heavy = 1e4 * scale
@@ -521,7 +535,15 @@ def hoelder_value_gap_bound(mu, mu_expert, *, p=2.0, weight_norm=1.0):
     if not (isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)) or not p >= 1:
         raise ValueError(f"p must be a real number in [1, inf], got {p!r}")
     weight_norm = _v.check_real(weight_norm, "weight_norm", low=0.0)
-    return float(weight_norm * np.linalg.norm(mu - mu_E, ord=float(p)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = float(np.linalg.norm(mu - mu_E, ord=float(p)))
+    if not np.isfinite(gap):
+        # Finite inputs near float64's range: the difference or the sum of squares overflowed; take
+        # the norm of the halved difference scaled to max 1 (exact powers of two aside, same value).
+        half = mu / 2 - mu_E / 2
+        s = float(np.max(np.abs(half)))
+        gap = 2 * s * float(np.linalg.norm(half / s, ord=float(p)))
+    return float(weight_norm * gap)
 
 
 # --------------------------------------------------------------------------- apprenticeship learning
@@ -586,11 +608,12 @@ class ApprenticeshipResult:
 
 def _apprenticeship_inputs(mdp, features, mu_expert, epsilon, max_iter, pi0, what):
     _v.check_infinite_horizon(mdp, what)
-    phi = check_features(features, mdp, "features")
+    phi = _v.check_magnitude(check_features(features, mdp, "features"), "features")
     K = phi.shape[-1]
     mu_E = _v.check_shape(_v.as_float_array(mu_expert, "mu_expert", ndim=1), (K,), "mu_expert",
-                          what="(one entry per feature)")
+                          what="(one entry per feature, K = features.shape[-1])")
     _v.check_finite(mu_E, "mu_expert")
+    _v.check_magnitude(mu_E, "mu_expert")
     epsilon = _v.check_real(epsilon, "epsilon", low=0.0)
     max_iter = _v.check_int(max_iter, "max_iter", min_value=1)
     pi0 = np.full(mdp.shape, 1.0 / mdp.n_actions) if pi0 is None else _v.check_policy(pi0, mdp, "pi0")
@@ -605,8 +628,16 @@ def _best_response(mdp, phi, w):
 
 def _finish(method, mdp, pis, mus, ws, ts, coefs, bars, bar_w, converged, max_iter, epsilon, mu_E, stuck):
     mus = np.array(mus)
+    mix = closest_mixture(mus, mu_E)
     if not converged:
-        if stuck:
+        if stuck and coefs is not None:
+            # No achievable mu lies beyond the hyperplane through mu_bar normal to w, so t is a lower
+            # bound on the distance; mu_bar itself may lie outside the set (lambda > 1 is not clipped).
+            msg = (f"{method}: no policy improves on the current mixture along w, so mu_expert is at distance "
+                   f"at least {ts[-1]:.3g} from the set of achievable feature expectations (the best mixture "
+                   f"found is at {mix.distance:.3g}), above epsilon={epsilon:g}; "
+                   "raise epsilon (mu_expert cannot be matched more closely)")
+        elif stuck:
             msg = (f"{method}: no policy improves on the current mixture along w, so mu_expert is at distance "
                    f"{ts[-1]:.3g} from the set of achievable feature expectations, above epsilon={epsilon:g}; "
                    "raise epsilon (mu_expert cannot be matched more closely)")
@@ -614,7 +645,6 @@ def _finish(method, mdp, pis, mus, ws, ts, coefs, bars, bar_w, converged, max_it
             msg = (f"{method}: stopped after max_iter={max_iter} iterations with margin t={ts[-1]:.3g} "
                    f"above epsilon={epsilon:g}; increase max_iter or epsilon")
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
-    mix = closest_mixture(mus, mu_E)
     policy = occupancy_mixture_policy(mdp, np.array(pis), mix.weights)
     m = len(pis)
     if bar_w is not None:
@@ -657,14 +687,18 @@ def projection_method(mdp, features, mu_expert, *, epsilon=1e-6, max_iter=1000, 
 
     With exact solves and an achievable :math:`\mu_E`, :math:`\lambda\in[0,1]`, so
     :math:`\bar\mu` stays in the convex hull, t is non-increasing, and (derived in
-    shared/MATH.md section 10, not the paper's constant) :math:`t^{(n)}\le D/\sqrt n`
+    docs/guide/features.md#iteration-bound-of-the-projection-method, not the paper's constant) :math:`t^{(n)}\le D/\sqrt n`
     with D the diameter of the feasible set (:math:`\sqrt K/(1-\gamma)` for
     features in [0, 1]). The coefficient is not clipped (the paper does not clip).
 
     If the best response does not improve along :math:`w^{(i)}`
-    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu^{(i-1)})\le0`), :math:`\bar\mu^{(i-1)}` is
-    the projection of :math:`\mu_E` onto the achievable set: the method stops
-    with a ``RuntimeWarning`` (``mu_expert`` cannot be matched within epsilon).
+    (:math:`w^{(i)\top}(\mu^{(i)}-\bar\mu^{(i-1)})\le0`), no achievable feature
+    expectation lies beyond the hyperplane through :math:`\bar\mu^{(i-1)}` normal to
+    :math:`w^{(i)}`, so :math:`\mu_E` is at distance at least :math:`t^{(i)}` from the
+    achievable set: the method stops with a ``RuntimeWarning`` (``mu_expert`` cannot be
+    matched within epsilon). For an unachievable :math:`\mu_E` a coefficient can exceed 1,
+    so :math:`\bar\mu` can leave the set and :math:`t` is then below the true distance
+    (the warning also reports the distance of the best mixture found, an upper bound).
 
     Parameters
     ----------

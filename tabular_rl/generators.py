@@ -194,7 +194,7 @@ def deterministic_mdp(next_state, R, gamma, mu=None, *, sparse=True):
     >>> policy_evaluation(mdp, [[1.0], [1.0]]).round(6)
     array([1.333333, 0.666667])
     """
-    nxt = np.asarray(next_state)
+    nxt = _v.as_array(next_state, "next_state")
     if nxt.dtype == object or not (np.issubdtype(nxt.dtype, np.integer)):
         raise TypeError(f"next_state must be an integer array of shape (S, A), got dtype {nxt.dtype}")
     if nxt.ndim != 2 or 0 in nxt.shape:

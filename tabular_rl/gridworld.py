@@ -211,8 +211,8 @@ class GridWorld:
         The state of each cell, -1 for walls.
     cell_of_state : ndarray of int, shape (S, 2), read-only
         ``(row, col)`` of each state.
-    terminal : str
-        The cell types that are absorbing.
+    terminal_types : str
+        The cell types that are terminal (absorbing with zero reward).
     action_names : tuple of str
         ``("left", "down", "right", "up")`` plus ``"stay"`` if present.
     """
@@ -221,8 +221,18 @@ class GridWorld:
     mdp: TabularMDP
     state_of_cell: np.ndarray
     cell_of_state: np.ndarray
-    terminal: str
+    terminal_types: str
     action_names: tuple
+
+    @property
+    def terminal(self):
+        """The terminal mask ``mdp.terminal``, bool of shape (S,), read-only.
+
+        >>> from tabular_rl.gridworld import gridworld
+        >>> gridworld(["S.G"], terminal="G").terminal
+        array([False, False,  True])
+        """
+        return self.mdp.terminal
 
     @property
     def n_rows(self):
@@ -335,7 +345,7 @@ class GridWorld:
             for c in range(self.n_cols):
                 s = self.state_of_cell[r, c]
                 ch = self.layout[r][c]
-                row.append(ch if (s < 0 or ch in self.terminal) else _ARROWS[best[s]])
+                row.append(ch if (s < 0 or ch in self.terminal_types) else _ARROWS[best[s]])
             lines.append("".join(row))
         return "\n".join(lines)
 
@@ -525,7 +535,7 @@ def gridworld(layout, *, slip=0.0, gamma=0.99, rewards=None, terminal="GH", step
     if mu.sum() == 0:
         mu = (~is_terminal).astype(np.float64) if not np.all(is_terminal) else np.ones(S)
     mu /= mu.sum()
-    mdp = TabularMDP(P, R, gamma, mu=mu)
+    mdp = TabularMDP(P, R, gamma, mu=mu, terminal=is_terminal)
     cell_of_state = np.stack(np.divmod(cells, n_cols), axis=1)
     grid_states = state_of_cell.reshape(n_rows, n_cols)
     for arr in (cell_of_state, grid_states):

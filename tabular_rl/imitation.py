@@ -1,6 +1,6 @@
 r"""Behaviour cloning and DAgger, exactly, on finite MDPs (lecture 7, second half).
 
-Conventions (shared/MATH.md section 8, restated in the library's 0-indexed time):
+Conventions (docs/guide/imitation.md#conventions: Ross & Bagnell's, restated in the library's 0-indexed time):
 
 * An episode has H decision steps t = 0..H-1; the state :math:`s_t` is paid for
   when the agent acts in it, so Ross & Bagnell's "cost of the states occupied at
@@ -265,7 +265,7 @@ def expert_q_gap(mdp, expert, horizon):
     .. math:: u = \max_{t,s,a}\big[Q^{\pi^*}_t(s,\pi^*_t(s)) - Q^{\pi^*}_t(s,a)\big]
 
     in the library's reward convention (= the cost-to-go form
-    :math:`Q_C(s,a)-Q_C(s,\pi^*(s))` of shared/MATH.md section 8), with
+    :math:`Q_C(s,a)-Q_C(s,\pi^*(s))` of docs/guide/imitation.md#recoverability-constant-u), with
     :math:`Q^{\pi^*}_t` from :func:`~tabular_rl.finite_horizon_values` over all states
     (reachable or not). It is 1 on the recoverable drift MDP and H-1 on the
     non-recoverable one.
@@ -375,7 +375,7 @@ def learner_distribution_bound(horizon, epsilon, u):
 
 
 def drift_mdp(*, recoverable=True):
-    r"""The "recoverable drift" MDP of shared/MATH.md section 8 (2 states, 2 actions).
+    r"""The "recoverable drift" MDP of docs/guide/imitation.md#the-drift-mdp (2 states, 2 actions).
 
     States 0 = g (on track) and 1 = b (off track); actions 0 = keep, 1 = switch.
     Deterministic transitions (g,0)->g, (g,1)->b, (b,1)->g, (b,0)->b; with
@@ -524,7 +524,7 @@ def _beta_schedule(beta, n_iterations):
     _v.check_shape(arr, (n_iterations,), "beta", what="(one beta_i per iteration)")
     for i, b in enumerate(arr):
         _v.check_probability(float(b), f"beta[{i}]")
-    return arr
+    return arr.copy()  # DAggerResult.betas must not be the caller's array (as_float_array does not copy)
 
 
 def dagger(mdp, expert, horizon, *, n_iterations, n_episodes, rng, beta=None, pi_hat0=None,

@@ -42,8 +42,8 @@ def _check_inputs(trajectories, target, behavior):
     _v.check_trajectories(trajectories)
     H = trajectories.horizon
     e = _v.as_float_array(target, "target")
-    if e.ndim not in (2, 3):
-        raise ValueError(f"target must have shape (S, A) or ({H}, S, A), got {e.shape}")
+    if e.ndim not in (2, 3) or 0 in e.shape[-2:]:
+        raise ValueError(f"target must have shape (S, A) or ({H}, S, A) with S, A >= 1, got {e.shape}")
     S, A = e.shape[-2:]
     e = _v.check_policy(e, (S, A), "target", horizon=H, time_varying=True)
     b = _v.check_policy(behavior, (S, A), "behavior", horizon=H, time_varying=True)

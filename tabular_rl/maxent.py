@@ -21,16 +21,23 @@ Conventions fixed here, once, for the whole module:
   (:math:`\log Z_{a,t}(s) = r(s) + \log\sum_k P(k|s,a)Z_{k,t+1}` through
   :func:`tabular_rl._kernels.log_expected_exp`), so rewards of 1e6 and horizons
   of 1000 give finite, normalised results.
-* **Terminal states.** ``terminal_states=None`` starts the backward pass from
-  :math:`Z_{s,H} = 1` everywhere (the model over all length-H paths); a set of
-  terminal states starts it from 1 there and 0 (log = -inf) elsewhere (the
-  goal-directed model: only paths that are in the set at step H count). The
+* **Terminal states.** A set of terminal states starts the backward pass from
+  :math:`Z_{s,H} = 1` there and 0 (log = -inf) elsewhere (the goal-directed
+  model of the paper's Algorithm 1: only paths that are in the set at step H
+  count). ``terminal_states=None`` means the states marked terminal when the MDP
+  was built (``TabularMDP(..., terminal=...)``; the gridworld builders and
+  ``from_gymnasium`` mark theirs), and, if none was marked, :math:`Z_{s,H} = 1`
+  everywhere (the model over all length-H paths). States that are terminal only
+  because ``P`` and ``R`` make them absorbing with zero reward are not used by
+  default: MaxEnt IRL takes its reward separately, and the MDP's ``R`` is often a
+  placeholder of zeros. Pass ``terminal_states=np.ones(S, bool)`` for the
+  all-paths model on an MDP with marked terminal states. The
   forward pass uses the MDP's own dynamics: make goal states absorbing in the
   MDP if that is the model you want. A state from which no path reaches the set
   in time has :math:`Z = 0`; its local action probabilities are then uniform by
   convention, and it is never visited under the model.
-* **The printed Algorithm 1** has three things to be aware of (shared/MATH.md
-  section 9.2): its forward-pass indices are wrong (step 5 as printed does not
+* **The printed Algorithm 1** has three things to be aware of (see
+  docs/guide/maxent.md#errata-of-algorithm-1): its forward-pass indices are wrong (step 5 as printed does not
   conserve probability mass: this module uses
   :math:`D_{t+1}(s') = \sum_{s,a} D_t(s)\pi_t(a|s)P(s'|s,a)`); it computes one
   stationary policy where the finite-horizon model needs a time-indexed one
@@ -74,13 +81,21 @@ def _check_state_rewards(state_rewards, mdp, name="state_rewards"):
     return _v.check_finite(r, name)
 
 
-def _log_terminal(terminal_states, S):
-    """log Z at t = H: 0 everywhere (None) or 0 on the terminal set and -inf elsewhere."""
+def _log_terminal(terminal_states, mdp):
+    """log Z at t = H: 0 on the terminal set and -inf elsewhere. None means the states marked
+    terminal when the MDP was built (``TabularMDP(..., terminal=...)``, which the gridworld
+    builders and ``from_gymnasium`` set), or 0 everywhere (every length-H path) if none was."""
+    S = mdp.n_states
     if terminal_states is None:
+        marked = mdp._listed_terminal
+        if np.any(marked):
+            return np.where(marked, 0.0, -np.inf)
         return np.zeros(S)
     if isinstance(terminal_states, (set, frozenset)):
         terminal_states = sorted(terminal_states)
-    arr = np.asarray(terminal_states)
+    arr = _v.as_array(terminal_states, "terminal_states")
+    if arr.size == 0:
+        arr = arr.astype(np.intp)  # an empty list is float64 to NumPy, and indexing with it fails
     if arr.dtype == np.bool_:
         _v.check_shape(arr, (S,), "terminal_states", what="(a boolean mask over states)")
         mask = arr.copy()
@@ -107,12 +122,13 @@ def _check_state_features(features, mdp):
         raise ValueError(
             f"features must have shape ({mdp.n_states}, K) with K >= 1 (state features), got {phi.shape}"
         )
-    return _v.check_finite(phi, "features")
+    _v.check_finite(phi, "features")
+    return _v.check_magnitude(phi, "features")
 
 
 def _check_weights(weights, K, name="weights"):
     w = _v.as_float_array(weights, name, real=True)
-    _v.check_shape(w, (K,), name, what="(one weight per feature)")
+    _v.check_shape(w, (K,), name, what="(one weight per feature, K = features.shape[-1])")
     return _v.check_finite(w, name)
 
 
@@ -173,7 +189,8 @@ def maxent_partition(mdp, state_rewards, horizon, *, terminal_states=None):
         :math:`r(s) = \theta^\top f(s)`, paid at steps t = 0..H-1.
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
-        None for the model over all length-H paths; otherwise the goal set.
+        The goal set. None: the MDP's marked terminal states (``TabularMDP(...,
+        terminal=...)``) if it has any, else the model over all length-H paths.
 
     Returns
     -------
@@ -196,7 +213,7 @@ def maxent_partition(mdp, state_rewards, horizon, *, terminal_states=None):
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    return _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))
+    return _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
 
 
 def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
@@ -213,6 +230,8 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     state_rewards : array_like, shape (S,)
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
+        The goal set. None: the MDP's marked terminal states (``TabularMDP(...,
+        terminal=...)``) if it has any, else every length-H path counts.
 
     Returns
     -------
@@ -222,7 +241,7 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     ----------
     Ziebart et al. (2008), Algorithm 1, steps 1-3. The printed algorithm
     returns one stationary P(a|s); the finite-horizon model needs this
-    time-indexed one (shared/MATH.md 9.2.3).
+    time-indexed one (docs/guide/maxent.md#stationary-versus-time-indexed-policy).
 
     Examples
     --------
@@ -235,11 +254,17 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     array([0.26894142, 0.73105858])
     >>> pi[1, 0]                       # the last step's successor is never rewarded
     array([0.5, 0.5])
+
+    With state 1 marked terminal, only paths that end there count, by default:
+
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=1.0, terminal=[1])
+    >>> maxent_backward_pass(mdp, [0.0, 1.0], horizon=1)[0, 0]     # from 0, only moving to 1 reaches it
+    array([0., 1.])
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
-    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))[1]
+    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))[1]
 
 
 def maxent_log_partition(mdp, state_rewards, horizon, *, terminal_states=None):
@@ -472,7 +497,7 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     the policy of :func:`maxent_backward_pass` (Algorithm 1, corrected). In a
     stochastic MDP it does not: Algorithm 1 pushes mass forward with the true
     dynamics, which is neither this expectation nor the maximum causal entropy
-    solution (shared/MATH.md 9.2.4).
+    solution (docs/guide/maxent.md#stochastic-dynamics).
 
     Parameters
     ----------
@@ -506,7 +531,7 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
-    part = _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp.n_states))
+    part = _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
     _check_reachable(part.log_Z[0], p0, "p0")
     return _path_marginals(mdp, part, r, p0)
 
@@ -546,6 +571,7 @@ def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal)
         raise TypeError(f"demonstrations must be Trajectories or real feature counts, got dtype {f_tilde.dtype}")
     _v.check_shape(f_tilde, (K,), "demonstrations", what="(Trajectories, or empirical feature counts, one per feature)")
     _v.check_finite(f_tilde, "demonstrations")
+    _v.check_magnitude(f_tilde, "demonstrations")
     start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", S)
     return f_tilde, np.asarray(start, dtype=np.float64)
 
@@ -557,7 +583,7 @@ class _MaxEntProblem:
         self.mdp = mdp
         self.phi = _check_state_features(features, mdp)
         self.horizon = _v.check_int(horizon, "horizon", min_value=0)
-        self.log_terminal = _log_terminal(terminal_states, mdp.n_states)
+        self.log_terminal = _log_terminal(terminal_states, mdp)
         self.f_tilde, self.p0 = _empirical_state_counts(
             mdp, self.phi, demonstrations, self.horizon, p0, self.log_terminal
         )
@@ -639,7 +665,7 @@ def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weigh
     In a deterministic MDP these are Algorithm 1's (corrected) forward pass
     under the time-indexed backward-pass policy; in a stochastic MDP the
     printed algorithm's true-dynamics forward pass is *not* this gradient
-    (shared/MATH.md 9.2.4).
+    (docs/guide/maxent.md#stochastic-dynamics).
 
     Parameters are those of :func:`maxent_log_likelihood_objective`.
 

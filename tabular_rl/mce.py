@@ -296,6 +296,7 @@ def _empirical_expectations(mdp, phi, demonstrations, horizon, p0):
         raise TypeError(f"demonstrations must be Trajectories or real feature expectations, got dtype {mu_tilde.dtype}")
     _v.check_shape(mu_tilde, (K,), "demonstrations", what="(Trajectories, or expert feature expectations, one per feature)")
     _v.check_finite(mu_tilde, "demonstrations")
+    _v.check_magnitude(mu_tilde, "demonstrations")
     start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
     return mu_tilde, np.asarray(start, dtype=np.float64)
 
@@ -305,7 +306,7 @@ class _MCEProblem:
 
     def __init__(self, mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter):
         self.state_features = _v.as_float_array(features, "features").ndim == 2
-        self.phi = check_features(features, mdp, "features")
+        self.phi = _v.check_magnitude(check_features(features, mdp, "features"), "features")
         if horizon is None:
             _v.check_infinite_horizon(mdp, "mce_irl with horizon=None")
         else:
@@ -345,7 +346,7 @@ def mce_log_likelihood_objective(
 
     the dual of the maximum causal entropy program, equal to the expected
     causal log-likelihood :math:`E[\sum_t\gamma^t\log\pi_\theta(a_t|s_t)]` of
-    demonstrations whose transitions follow P (shared/MATH.md 9.4). Concave in
+    demonstrations whose transitions follow P (docs/guide/mce.md#objective-and-gradient). Concave in
     :math:`\theta`; gradient :func:`mce_log_likelihood_gradient`. (The
     *per-trajectory* causal log-likelihood is not concave in stochastic MDPs.)
 

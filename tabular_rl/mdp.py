@@ -52,9 +52,20 @@ class TabularMDP:
         With sparse ``P`` a sparse (S*A, S) transition reward is accepted too.
     gamma : float
         Discount factor in [0, 1]. ``gamma == 1`` is allowed for finite-horizon
-        computations; infinite-horizon ones then raise ``ValueError``.
+        computations, and for infinite-horizon ones when the MDP has terminal
+        states and the policy is proper (reaches a terminal state with
+        probability 1 from every state: the stochastic shortest path setting of
+        Bertsekas & Tsitsiklis 1991); otherwise they raise ``ValueError``.
     mu : array_like, optional
         Initial-state distribution, shape (S,). Default: uniform.
+    terminal : array_like of bool, shape (S,), or sequence of int, optional
+        The terminal states, as a boolean mask or as state indices (duplicates
+        allowed). A terminal state is **absorbing with zero reward**: whatever
+        ``P`` and ``R`` say about its rows is replaced by a self-loop,
+        P(s|s, a) = 1, with r(s, a) = 0 for every action (the arrays passed in
+        are not modified; a sparse ``P`` stays sparse). States that ``P`` and
+        ``R`` already make absorbing with zero reward under every action are
+        terminal too, whether listed or not.
 
     Attributes
     ----------
@@ -65,7 +76,11 @@ class TabularMDP:
     R : ndarray, shape (S, A), read-only
         The expected reward r(s, a).
     P : ndarray (S, A, S) or scipy.sparse.csr_matrix (S*A, S)
-        The transitions in the layout they were given (read-only).
+        The transitions in the layout they were given (read-only), with the
+        terminal rows replaced by self-loops.
+    terminal : ndarray of bool, shape (S,), read-only
+        The terminal mask: the states listed in ``terminal`` and every state
+        that is absorbing with zero reward under every action.
     is_sparse : bool
 
     Notes
@@ -87,16 +102,35 @@ class TabularMDP:
     >>> mdp.R
     array([[0., 0.],
            [1., 1.]])
+
+    An episodic task: state 1 is terminal, so its rows become a zero-reward
+    self-loop whatever ``P`` and ``R`` say, and gamma = 1 is allowed:
+
+    >>> mdp = TabularMDP(P, R=[-1.0, 5.0], gamma=1.0, terminal=[1])
+    >>> mdp.terminal
+    array([False,  True])
+    >>> mdp.R
+    array([[-1., -1.],
+           [ 0.,  0.]])
+    >>> mdp.P[1]
+    array([[0., 1.],
+           [0., 1.]])
     """
 
-    def __init__(self, P, R, gamma, mu=None):
+    def __init__(self, P, R, gamma, mu=None, *, terminal=None):
         self.gamma = _v.check_gamma(gamma)
         if sp.issparse(P):
             self._init_sparse(P)
         else:
             self._init_dense(P)
         S = self.n_states
-        self.R = _readonly(self._reduce_reward(R))
+        listed = _v.check_terminal(terminal, S)
+        r = self._reduce_reward(R)
+        if np.any(listed & ~self._self_loops()):
+            self._make_absorbing(listed)
+        listed.setflags(write=False)
+        self._listed_terminal = listed
+        self._set_reward(r)
         if mu is None:
             mu = np.full(S, 1.0 / S)
         self.mu = _readonly(_v.check_distribution(mu, "mu", S))
@@ -179,6 +213,63 @@ class TabularMDP:
         self.n_states, self.n_actions = int(S), int(A)
         self.is_sparse = True
         self._P_flat = P
+
+    def _set_reward(self, r):
+        """Store r (zeroed on the listed terminal states) and the terminal mask it implies."""
+        r[self._listed_terminal] = 0.0
+        mask = self._listed_terminal | self._absorbing_zero_reward(r)
+        mask.setflags(write=False)
+        self.terminal = mask
+        self.R = _readonly(r)
+
+    def _self_loops(self):
+        """States whose only successor is themselves under every action (exact structure, no tolerance:
+        the row's one stored non-zero is the diagonal; every row has at least one)."""
+        S, A = self.n_states, self.n_actions
+        own = np.repeat(np.arange(S), A)
+        if self.is_sparse:
+            M = self._P_flat
+            loop = (np.diff(M.indptr) == 1) & (M.indices[M.indptr[:-1]] == own)
+        else:
+            flat = self._P_flat
+            loop = (np.count_nonzero(flat, axis=1) == 1) & (flat[np.arange(S * A), own] > 0)
+        return np.all(loop.reshape(S, A), axis=1)
+
+    def _absorbing_zero_reward(self, r):
+        """States that are absorbing under every action with r(s, a) = 0 for all a."""
+        return np.all(r == 0, axis=1) & self._self_loops()
+
+    def _make_absorbing(self, mask):
+        """Replace the rows of the states in ``mask`` by self-loops (a new array; sparse stays sparse)."""
+        S, A = self.n_states, self.n_actions
+        states = np.flatnonzero(mask)
+        if not self.is_sparse:
+            P = np.array(self._P_dense)
+            P[states] = 0.0
+            P[states, :, states] = 1.0
+            P.setflags(write=False)
+            self._P_dense = P
+            self._P_flat = P.reshape(S * A, S)
+            return
+        M = self._P_flat
+        counts = np.diff(M.indptr)
+        row_of_entry = np.repeat(np.arange(S * A), counts)
+        term_rows = np.repeat(mask, A)
+        keep = ~term_rows[row_of_entry]
+        new_counts = np.where(term_rows, 1, counts)
+        indptr = np.concatenate(([0], np.cumsum(new_counts))).astype(M.indptr.dtype, copy=False)
+        indices = np.empty(indptr[-1], dtype=M.indices.dtype)
+        data = np.empty(indptr[-1], dtype=np.float64)
+        new_row_of_entry = np.repeat(np.arange(S * A), new_counts)
+        kept_slots = ~term_rows[new_row_of_entry]
+        indices[kept_slots] = M.indices[keep]
+        data[kept_slots] = M.data[keep]
+        rows = np.flatnonzero(term_rows)
+        indices[indptr[rows]] = rows // A
+        data[indptr[rows]] = 1.0
+        for arr in (data, indices, indptr):
+            arr.setflags(write=False)
+        self._P_flat = sp.csr_matrix((data, indices, indptr), shape=M.shape, copy=False)
 
     def _reduce_reward(self, R):
         S, A = self.n_states, self.n_actions
@@ -284,13 +375,18 @@ class TabularMDP:
         return np.einsum("sa,sa->s", pi, self.R)
 
     def with_(self, *, R=None, gamma=None, mu=None):
-        """A copy with some of ``R``, ``gamma`` or ``mu`` replaced (transitions shared)."""
+        """A copy with some of ``R``, ``gamma`` or ``mu`` replaced (transitions shared).
+
+        The states given as ``terminal`` to the constructor stay terminal and a new
+        ``R`` is zeroed on them; states that are terminal only because they were
+        absorbing with zero reward are re-detected from the new ``R``.
+        """
         new = object.__new__(TabularMDP)
         new.__dict__.update(self.__dict__)
         if gamma is not None:
             new.gamma = _v.check_gamma(gamma)
         if R is not None:
-            new.R = _readonly(new._reduce_reward(R))
+            new._set_reward(new._reduce_reward(R))
         if mu is not None:
             new.mu = _readonly(_v.check_distribution(mu, "mu", self.n_states))
         return new

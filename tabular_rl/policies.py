@@ -158,7 +158,10 @@ def kl_divergence(p, q):
     .. math:: \mathrm{KL}(p\,\|\,q)(s) = \sum_a p(a|s) \log\frac{p(a|s)}{q(a|s)}
 
     Terms with p = 0 contribute 0; a term with p > 0 and q = 0 gives ``inf``.
-    PPO's penalty is ``kl_divergence(pi_old, pi_new)`` (old first).
+    PPO's penalty is ``kl_divergence(pi_old, pi_new)`` (old first). KL is
+    non-negative (Gibbs' inequality); for rows equal up to round-off the sum can
+    come out a few ulp below 0, and is returned as 0 so that Pinsker's
+    ``sqrt(KL / 2)`` is never NaN.
 
     Parameters
     ----------
@@ -180,7 +183,7 @@ def kl_divergence(p, q):
     p, q = _check_pair(p, q, ("p", "q"))
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - np.log(q)), 0.0)
-    return np.sum(terms, axis=-1)
+    return np.maximum(np.sum(terms, axis=-1), 0.0)
 
 
 def total_variation(p, q):

@@ -6,13 +6,19 @@ finite-horizon gradient from sampled :class:`~tabular_rl.sampling.Trajectories`;
 the tests check by exact trajectory enumeration that their expectation is
 :func:`finite_horizon_policy_gradient`.
 
-Conventions (shared/MATH.md sections 0 and 2):
+Conventions (docs/guide/policy_gradients.md#conventions):
 
 * ``theta`` (S, A) are tabular softmax logits, :math:`\pi_\theta(a|s) \propto e^{\theta_{s,a}}`.
 * :math:`J(\theta) = \mu^\top V^{\pi_\theta}` with unnormalised values.
 * ``d`` is the **normalised** discounted visitation (sums to 1), so the
   gradient carries the factor :math:`1/(1-\gamma)`:
   :math:`\partial J/\partial\theta_{s,a} = d(s)\pi(a|s)A(s,a)/(1-\gamma)`.
+* gamma = 1 (episodic MDP with terminal states, proper policy): ``softmax_objective``,
+  ``policy_gradient``, ``direct_policy_gradient`` and the log-barrier pair use
+  :math:`\eta(s)`, the expected number of visits before termination, in place of
+  :math:`d(s)/(1-\gamma)` (the episodic policy gradient theorem). The Fisher
+  information, the natural gradient and the ascent loops are defined with the
+  factor :math:`1/(1-\gamma)` (step sizes, smoothness constants) and raise at gamma = 1.
 * Finite horizon H counts decision steps t = 0..H-1 and keeps :math:`\gamma^t`
   in the objective :math:`J_H = E[\sum_{t<H}\gamma^t r_t]`, so its gradient (and
   every unbiased REINFORCE estimator of it) carries :math:`\gamma^t`.
@@ -67,12 +73,13 @@ def _advantage(pi, Q):
     return Q - np.einsum("sa,sa->s", pi, Q)[:, None]
 
 
-def _softmax_parts(mdp, theta, what):
-    """Validated logits -> (pi, V, Q, adv, d) from one factorisation."""
-    _v.check_infinite_horizon(mdp, what)
+def _softmax_parts(mdp, theta, what, *, episodic=False):
+    """Validated logits -> (pi, V, Q, adv, eta) from one factorisation; eta is the **unnormalised**
+    visitation (d / (1 - gamma), or the expected visits before termination at gamma == 1)."""
+    _v.check_infinite_horizon(mdp, what, episodic=episodic)
     pi = softmax(theta)
-    V, Q, d = _evaluate(mdp, pi)
-    return pi, V, Q, _advantage(pi, Q), d
+    V, Q, eta = _evaluate(mdp, pi, what=what)
+    return pi, V, Q, _advantage(pi, Q), eta
 
 
 def softmax_objective(mdp, theta):
@@ -81,7 +88,7 @@ def softmax_objective(mdp, theta):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     theta : array_like, shape (S, A)
         Logits; complex logits are passed through (complex-step derivatives).
 
@@ -98,8 +105,8 @@ def softmax_objective(mdp, theta):
     1.0
     """
     theta = _check_theta(theta, mdp, real=False)  # analytic in theta: complex step passes through
-    _v.check_infinite_horizon(mdp, "softmax_objective")
-    V = _evaluate(mdp, softmax(theta), visitation=False)[0]
+    _v.check_infinite_horizon(mdp, "softmax_objective", episodic=True)
+    V = _evaluate(mdp, softmax(theta), visitation=False, what="softmax_objective")[0]
     J = mdp.mu @ V
     return J if np.iscomplexobj(J) else float(J)
 
@@ -116,10 +123,16 @@ def policy_gradient(mdp, theta):
     V, Q and d come from one LU factorisation of :math:`I-\gamma P_\pi`. Each row
     sums to 0 (the softmax is shift invariant) and states with d(s) = 0 get 0.
 
+    At gamma == 1 (episodic MDP; a softmax policy is proper exactly when every
+    state can reach a terminal state) the factor :math:`d/(1-\gamma)` becomes
+    :math:`\eta(s)`, the expected number of visits to s before termination: the
+    policy gradient theorem for episodic tasks (Sutton & Barto 2018, section 13.2),
+    :math:`\partial J/\partial\theta_{s,a} = \eta(s)\pi(a|s)A(s,a)`.
+
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     theta : array_like, shape (S, A)
         Softmax logits.
 
@@ -144,10 +157,19 @@ def policy_gradient(mdp, theta):
     >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
     >>> policy_gradient(mdp, [[0.0, 0.0]])            # d = 1, pi = 1/2, A = +-1/2, / (1 - 0.5)
     array([[ 0.5, -0.5]])
+
+    Episodic, gamma = 1: action 0 ends the episode paying 1, action 1 pays -1 and
+    stays; at pi = (1/2, 1/2), V(0) = 0 and state 0 is visited 2 times on average.
+
+    >>> P = np.zeros((2, 2, 2)); P[0, 0, 1] = P[0, 1, 0] = P[1, :, 1] = 1.0
+    >>> mdp = TabularMDP(P, R=[[1.0, -1.0], [0.0, 0.0]], gamma=1.0, mu=[1.0, 0.0], terminal=[1])
+    >>> policy_gradient(mdp, np.zeros((2, 2)))         # eta = 2, pi = 1/2, A = +-1
+    array([[ 1., -1.],
+           [ 0.,  0.]])
     """
     theta = _check_theta(theta, mdp)
-    pi, _, _, adv, d = _softmax_parts(mdp, theta, "policy_gradient")
-    return d[:, None] * pi * adv / (1.0 - mdp.gamma)
+    pi, _, _, adv, eta = _softmax_parts(mdp, theta, "policy_gradient", episodic=True)
+    return eta[:, None] * pi * adv
 
 
 def direct_policy_gradient(mdp, pi):
@@ -164,7 +186,7 @@ def direct_policy_gradient(mdp, pi):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     pi : array_like, shape (S, A)
 
     Returns
@@ -184,9 +206,9 @@ def direct_policy_gradient(mdp, pi):
     array([[3., 1.]])
     """
     pi = _v.check_policy(pi, mdp)
-    _v.check_infinite_horizon(mdp, "direct_policy_gradient")
-    _, Q, d = _evaluate(mdp, pi)
-    return d[:, None] * Q / (1.0 - mdp.gamma)
+    _v.check_infinite_horizon(mdp, "direct_policy_gradient", episodic=True)
+    _, Q, eta = _evaluate(mdp, pi, what="direct_policy_gradient")
+    return eta[:, None] * Q
 
 
 def _check_reg(reg):
@@ -205,7 +227,7 @@ def log_barrier_objective(mdp, theta, reg):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     theta : array_like, shape (S, A)
     reg : float >= 0
         The regularisation strength :math:`\lambda`.
@@ -246,7 +268,7 @@ def log_barrier_gradient(mdp, theta, reg):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states (then pi must be proper).
     theta : array_like, shape (S, A)
     reg : float >= 0
 
@@ -268,9 +290,9 @@ def log_barrier_gradient(mdp, theta, reg):
     """
     theta = _check_theta(theta, mdp)
     reg = _check_reg(reg)
-    pi, _, _, adv, d = _softmax_parts(mdp, theta, "log_barrier_gradient")
+    pi, _, _, adv, eta = _softmax_parts(mdp, theta, "log_barrier_gradient", episodic=True)
     S, A = mdp.shape
-    return d[:, None] * pi * adv / (1.0 - mdp.gamma) + (reg / S) * (1.0 / A - pi)
+    return eta[:, None] * pi * adv + (reg / S) * (1.0 / A - pi)
 
 
 def fisher_information(mdp, theta):
@@ -309,7 +331,8 @@ def fisher_information(mdp, theta):
             [-0.25,  0.25]]])
     """
     theta = _check_theta(theta, mdp)
-    _, _, _, _, d = _softmax_parts(mdp, theta, "fisher_information")
+    _, _, _, _, eta = _softmax_parts(mdp, theta, "fisher_information")
+    d = (1.0 - mdp.gamma) * eta
     pi = softmax(theta)
     eye = np.eye(mdp.n_actions)
     return d[:, None, None] * (pi[:, :, None] * eye - pi[:, :, None] * pi[:, None, :])
@@ -388,7 +411,8 @@ def finite_horizon_policy_gradient(mdp, theta, horizon):
 
     References
     ----------
-    Sutton et al., NeurIPS 1999 (policy-gradient theorem), finite-horizon form; shared/MATH.md section 2.2.
+    Sutton et al., NeurIPS 1999 (policy-gradient theorem), finite-horizon form;
+    docs/guide/policy_gradients.md#finite-horizon-gradient.
 
     Examples
     --------
@@ -513,8 +537,8 @@ def policy_gradient_ascent(mdp, *, n_iterations=100, step_size=None, theta0=None
     thetas, policies, Vs, Js, norms = [], [], [], [], []
     for k in range(n_iterations + 1):
         pi = softmax(theta)
-        V, Q, d = _evaluate(mdp, pi)
-        grad = d[:, None] * pi * _advantage(pi, Q) / (1.0 - mdp.gamma)
+        V, Q, eta = _evaluate(mdp, pi)
+        grad = eta[:, None] * pi * _advantage(pi, Q)
         if reg > 0:
             grad = grad + (reg / S) * (1.0 / mdp.n_actions - pi)
         thetas.append(theta)
@@ -576,13 +600,13 @@ def natural_policy_gradient_ascent(mdp, *, step_size, n_iterations=100, theta0=N
     thetas, policies, Vs, Js, norms = [], [], [], [], []
     for k in range(n_iterations + 1):
         pi = softmax(theta)
-        V, Q, d = _evaluate(mdp, pi)
+        V, Q, eta = _evaluate(mdp, pi)
         adv = _advantage(pi, Q)
         thetas.append(theta)
         policies.append(pi)
         Vs.append(V)
         Js.append(mdp.mu @ V)
-        norms.append(np.linalg.norm(d[:, None] * pi * adv) / (1.0 - mdp.gamma))
+        norms.append(np.linalg.norm(eta[:, None] * pi * adv))
         if k < n_iterations:
             theta = theta + step_size * adv / (1.0 - mdp.gamma)
     return _history(np.array(thetas), np.array(policies), np.array(Vs), np.array(Js), np.array(norms), step_size)
@@ -707,7 +731,11 @@ def reinforce_gradient_samples(trajectories, theta, gamma, *, method="reward_to_
     S, A = theta.shape
     if A < 1:
         raise ValueError(f"theta must have at least one action column, got shape {theta.shape}")
-    _v.check_trajectories(trajectories, (S, A))
+    try:
+        _v.check_trajectories(trajectories, (S, A))
+    except ValueError as exc:
+        # S and A come from theta here (there is no MDP): the culprit may be either argument.
+        raise ValueError(f"{exc} (S, A) = {theta.shape} is the shape of theta") from None
     gamma = _v.check_real(gamma, "gamma", low=0.0, high=1.0)
     N, H = trajectories.n_episodes, trajectories.horizon
     r = trajectories.rewards

@@ -265,8 +265,8 @@ def adapt_kl_coefficient(beta, kl, kl_target):
 # exact level
 
 
-def _old_new(mdp, pi_old, pi_new, what):
-    pi_new, pi_old = _b._check_pair(mdp, pi_new, pi_old, what)
+def _old_new(mdp, pi_old, pi_new, what, *, episodic=True):
+    pi_new, pi_old = _b._check_pair(mdp, pi_new, pi_old, what, episodic=episodic)
     return pi_old, pi_new
 
 
@@ -277,10 +277,11 @@ def _check_theta(theta, mdp, name="theta_new"):
     return theta
 
 
-def _weights(mdp, pi_old, d_old, horizon):
-    r"""State weights w(s): d_old(s)/(1-gamma), or sum_{t<H} gamma^t Pr_old(s_t = s) for a horizon H."""
+def _weights(mdp, pi_old, eta_old, horizon):
+    r"""State weights w(s): eta_old(s) (= d_old(s)/(1-gamma), or the expected visits per episode at
+    gamma == 1), or sum_{t<H} gamma^t Pr_old(s_t = s) for a horizon H."""
     if horizon is None:
-        return d_old / (1.0 - mdp.gamma)
+        return eta_old
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     dists, _ = forward_distributions(mdp, pi_old, horizon, np.asarray(mdp.mu, dtype=float))
     return (mdp.gamma ** np.arange(horizon)) @ dists if horizon else np.zeros(mdp.n_states)
@@ -322,7 +323,7 @@ def surrogate_objective(mdp, pi_old, pi_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
 
     Returns
@@ -343,8 +344,8 @@ def surrogate_objective(mdp, pi_old, pi_new):
     (0.0, 1.0)
     """
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "surrogate_objective")
-    old = _b._evaluate_old(mdp, pi_old)
-    return _b._surrogate(mdp.gamma, old.d, old.adv, pi_new)
+    old = _b._evaluate_old(mdp, pi_old, "surrogate_objective")
+    return _b._surrogate(old.eta, old.adv, pi_new)
 
 
 def surrogate_gradient(mdp, pi_old, theta_new):
@@ -360,7 +361,7 @@ def surrogate_gradient(mdp, pi_old, theta_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
         Logits of the new policy.
@@ -381,8 +382,8 @@ def surrogate_gradient(mdp, pi_old, theta_new):
     theta_new = _check_theta(theta_new, mdp)
     pi_new = softmax(theta_new)
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "surrogate_gradient")
-    old = _b._evaluate_old(mdp, pi_old)
-    return _softmax_backward(pi_new, (old.d / (1.0 - mdp.gamma))[:, None] * old.adv)
+    old = _b._evaluate_old(mdp, pi_old, "surrogate_gradient")
+    return _softmax_backward(pi_new, old.eta[:, None] * old.adv)
 
 
 def clipped_surrogate_objective(mdp, pi_old, pi_new, epsilon, *, horizon=None):
@@ -402,7 +403,7 @@ def clipped_surrogate_objective(mdp, pi_old, pi_new, epsilon, *, horizon=None):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
     epsilon : float in [0, 1)
     horizon : int, optional
@@ -430,8 +431,8 @@ def clipped_surrogate_objective(mdp, pi_old, pi_new, epsilon, *, horizon=None):
     """
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "clipped_surrogate_objective")
     epsilon = _check_epsilon(epsilon)
-    old = _b._evaluate_old(mdp, pi_old)
-    w = _weights(mdp, pi_old, old.d, horizon)
+    old = _b._evaluate_old(mdp, pi_old, "clipped_surrogate_objective")
+    w = _weights(mdp, pi_old, old.eta, horizon)
     terms = pi_old * _clip_terms(_ratios(pi_new, pi_old), old.adv, epsilon)
     return float(w @ np.sum(terms, axis=1))
 
@@ -450,7 +451,7 @@ def clipped_surrogate_gradient(mdp, pi_old, theta_new, epsilon):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
     epsilon : float in [0, 1)
@@ -472,8 +473,8 @@ def clipped_surrogate_gradient(mdp, pi_old, theta_new, epsilon):
     pi_new = softmax(theta_new)
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "clipped_surrogate_gradient")
     epsilon = _check_epsilon(epsilon)
-    old = _b._evaluate_old(mdp, pi_old)
-    g = (old.d / (1.0 - mdp.gamma))[:, None] * _clip_grad_pi(pi_old, pi_new, old.adv, epsilon)
+    old = _b._evaluate_old(mdp, pi_old, "clipped_surrogate_gradient")
+    g = old.eta[:, None] * _clip_grad_pi(pi_old, pi_new, old.adv, epsilon)
     return _softmax_backward(pi_new, g)
 
 
@@ -488,7 +489,7 @@ def expected_kl_divergence(mdp, pi_old, pi_new):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d is its per-episode normalised visitation.
     pi_old, pi_new : array_like, shape (S, A)
 
     Returns
@@ -505,7 +506,7 @@ def expected_kl_divergence(mdp, pi_old, pi_new):
     0.510826
     """
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "expected_kl_divergence")
-    d_old = _b._visitation(mdp, pi_old)
+    d_old = _b._visitation(mdp, pi_old, "expected_kl_divergence", "pi_old")
     return _b._expectation(d_old, _b._kl_rows(pi_old, pi_new))
 
 
@@ -523,7 +524,7 @@ def kl_penalized_surrogate_objective(mdp, pi_old, pi_new, beta):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old, pi_new : array_like, shape (S, A)
     beta : float >= 0
 
@@ -546,9 +547,9 @@ def kl_penalized_surrogate_objective(mdp, pi_old, pi_new, beta):
     """
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "kl_penalized_surrogate_objective")
     beta = _v.check_real(beta, "beta", low=0.0)
-    old = _b._evaluate_old(mdp, pi_old)
+    old = _b._evaluate_old(mdp, pi_old, "kl_penalized_surrogate_objective")
     kl = _b._expectation(old.d, _b._kl_rows(pi_old, pi_new))
-    return _b._surrogate(mdp.gamma, old.d, old.adv, pi_new) - _b._scaled(beta, kl)
+    return _b._surrogate(old.eta, old.adv, pi_new) - _b._scaled(beta, kl)
 
 
 def kl_penalized_surrogate_gradient(mdp, pi_old, theta_new, beta):
@@ -562,7 +563,7 @@ def kl_penalized_surrogate_gradient(mdp, pi_old, theta_new, beta):
     Parameters
     ----------
     mdp : TabularMDP
-        With ``gamma < 1``.
+        With ``gamma < 1``, or ``gamma == 1`` with terminal states: then ``pi_old`` must be proper and d/(1 - gamma) becomes the expected visits before termination.
     pi_old : array_like, shape (S, A)
     theta_new : array_like, shape (S, A)
     beta : float >= 0
@@ -584,8 +585,8 @@ def kl_penalized_surrogate_gradient(mdp, pi_old, theta_new, beta):
     pi_new = softmax(theta_new)
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "kl_penalized_surrogate_gradient")
     beta = _v.check_real(beta, "beta", low=0.0)
-    old = _b._evaluate_old(mdp, pi_old)
-    grad = _softmax_backward(pi_new, (old.d / (1.0 - mdp.gamma))[:, None] * old.adv)
+    old = _b._evaluate_old(mdp, pi_old, "kl_penalized_surrogate_gradient")
+    grad = _softmax_backward(pi_new, old.eta[:, None] * old.adv)
     return grad - beta * old.d[:, None] * (pi_new - pi_old)
 
 
@@ -739,7 +740,7 @@ def ppo_clip_exact(mdp, theta0, *, n_iterations=20, n_epochs=10, learning_rate=1
     for _ in range(n_iterations):
         pi_old = softmax(theta)
         old = _b._evaluate_old(mdp, pi_old)
-        w = (old.d / (1.0 - gamma))[:, None]
+        w = old.eta[:, None]
         for _ in range(n_epochs):
             pi = softmax(theta)
             theta = theta + learning_rate * _softmax_backward(pi, w * _clip_grad_pi(pi_old, pi, old.adv, epsilon))
@@ -803,7 +804,7 @@ def ppo_kl_exact(mdp, theta0, *, n_iterations=20, n_epochs=10, learning_rate=1.0
     for _ in range(n_iterations):
         pi_old = softmax(theta)
         old = _b._evaluate_old(mdp, pi_old)
-        g_pi = (old.d / (1.0 - gamma))[:, None] * old.adv
+        g_pi = old.eta[:, None] * old.adv
         for _ in range(n_epochs):
             pi = softmax(theta)
             grad = _softmax_backward(pi, g_pi) - beta * old.d[:, None] * (pi - pi_old)

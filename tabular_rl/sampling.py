@@ -90,7 +90,7 @@ class Trajectories:
 
 
 def _int_array(x, name):
-    arr = np.asarray(x)
+    arr = _v.as_array(x, name)
     if arr.size == 0 and arr.dtype == np.float64:
         arr = arr.astype(np.intp)
     if not (np.issubdtype(arr.dtype, np.integer)):
@@ -101,6 +101,7 @@ def _int_array(x, name):
 def discounted_returns(trajectories, gamma):
     r"""Per-episode discounted return :math:`G = \sum_{t=0}^{H-1}\gamma^t r_t`, shape (N,)."""
     gamma = _v.check_gamma(gamma)
+    _v.check_trajectories(trajectories)
     H = trajectories.horizon
     return trajectories.rewards @ (gamma ** np.arange(H))
 

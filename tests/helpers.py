@@ -1,4 +1,4 @@
-"""Helpers shared by the test modules: MATH.md's tolerances and the other-layout twin of an MDP."""
+"""Helpers shared by the test modules: the tolerances of docs/guide/numerics.md#tolerances and the other-layout twin of an MDP."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,7 +14,7 @@ def scale(mdp):
 
 
 def tol1(mdp):
-    """Single-solve identities: 1e-10 (1+R) H_eff (shared/MATH.md, numerical guidance)."""
+    """Single-solve identities: 1e-10 (1+R) H_eff (docs/guide/numerics.md#tolerances)."""
     R, H = scale(mdp)
     return 1e-10 * (1 + R) * H
 

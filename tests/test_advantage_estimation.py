@@ -1,6 +1,6 @@
 """Tests for tabular_rl.advantage_estimation: TD errors, n-step estimators, GAE and lambda-returns.
 
-Identities from shared/MATH.md section 6: the backward recursion against the explicit
+Identities from docs/guide/gae.md: the backward recursion against the explicit
 sum and the boundary-weighted average of k-step estimators, the lambda = 0 / 1 cases,
 the lambda-return recursion, terminations as episode splits, the batch axis, the
 (1 - gamma) slide typo as a negative test, and E[GAE | s0, a0] = A^pi(s0, a0) by exact

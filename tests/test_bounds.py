@@ -1,5 +1,5 @@
 """Tests for tabular_rl.bounds: the performance difference lemma and the TRPO/CPO/CPI bounds
-(shared/MATH.md sections 3 and 4), as hypothesis properties on dense and sparse MDPs."""
+(docs/guide/bounds.md), as hypothesis properties on dense and sparse MDPs."""
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ _F = dict(allow_nan=False, allow_infinity=False, width=64)
 
 
 def _scale(mdp):
-    """(1 + R) and H_eff = 1/(1 - gamma) for MATH.md's tolerances."""
+    """(1 + R) and H_eff = 1/(1 - gamma) for the tolerances of docs/guide/numerics.md#tolerances."""
     return 1.0 + float(np.max(np.abs(mdp.R))), 1.0 / (1.0 - mdp.gamma)
 
 
@@ -70,7 +70,7 @@ def _target_ratio(gap, penalty, label):
 
 
 # ------------------------------------------------------------------------------------------
-# performance difference lemma (MATH.md section 3)
+# performance difference lemma (docs/guide/bounds.md#performance-difference-lemma)
 
 
 @given(policy_pairs())
@@ -101,7 +101,7 @@ def test_greedy_policy_improves_every_state(mdp, data):
 
 @given(trs.mdps(), st.data())
 def test_pdl_with_optimal_policy(mdp, data):
-    """J* - J(pi) = PDL >= 0, and <= E_{d*}[max_a A^pi]/(1-gamma). MATH.md states the latter as an
+    """J* - J(pi) = PDL >= 0, and <= E_{d*}[max_a A^pi]/(1-gamma). Often stated as an
     equality; it is one only when pi* is greedy for Q^pi (e.g. pi = pi*)."""
     pi = data.draw(trs.policies(*mdp.shape))
     star = policy_iteration(mdp).policy
@@ -371,3 +371,121 @@ def test_errors_name_the_argument():
                minorize_maximize_objective):
         with pytest.raises(ValueError, match="pi_new must be non-negative"):
             fn(mdp, [[1.5, -0.5], [0.5, 0.5]], good)
+
+
+# ------------------------------------------------------------------------------------------
+# golden values and independent recomputations at non-trivial points (issue 9: bounds that were
+# checked only as inequalities survived an axis swap in epsilon and a min for the max of the KL)
+
+
+def _oracle_old(mdp, pi_old):
+    """Independent dense evaluation of the old policy: (V, advantages, normalised d, J) by np.linalg.solve."""
+    P = mdp.todense()
+    S = mdp.n_states
+    P_pi = np.einsum("sa,sat->st", pi_old, P)
+    M = np.eye(S) - mdp.gamma * P_pi
+    V = np.linalg.solve(M, np.einsum("sa,sa->s", pi_old, mdp.R))
+    Q = mdp.R + mdp.gamma * np.einsum("sat,t->sa", P, V)
+    d = (1 - mdp.gamma) * np.linalg.solve(M.T, mdp.mu)
+    return V, Q - V[:, None], d, float(mdp.mu @ V)
+
+
+def _kl_oracle(p, q):
+    """KL(p || q) per row, with 0 log 0 = 0 (q > 0 wherever p > 0 in the callers)."""
+    out = np.zeros(p.shape[0])
+    for s in range(p.shape[0]):
+        for a in range(p.shape[1]):
+            if p[s, a] > 0:
+                out[s] += p[s, a] * np.log(p[s, a] / q[s, a])
+    return out
+
+
+def test_trust_region_bound_golden_two_state_chain():
+    """Hand-computed on the two-state chain (old uniform, new [[0.2, 0.8], [0.5, 0.5]], gamma = 1/2):
+    A_old(0, .) = (-1/3, 1/3), A_old(1, .) = 0, so E_{pi_new}[A_old](s) = (1/5, 0) and epsilon = 1/5;
+    d_old = (2/3, 1/3) and KL(new || old) = (0.2 log 0.4 + 0.8 log 1.6, 0), so
+    delta = 2/3 (0.2 log 0.4 + 0.8 log 1.6) and lower = -sqrt(2 delta) (1/2)(1/5)/(1/2)^2.
+    Catches epsilon summed over states instead of actions (that gives max(1/15, 4/15) = 4/15), the
+    KL taken old-first, and the visitation of the wrong policy."""
+    mdp = _two_state()
+    new, old = [[0.2, 0.8], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]
+    b = trust_region_lower_bound(mdp, new, old)
+    kl0 = 0.2 * np.log(0.4) + 0.8 * np.log(1.6)
+    delta = 2 / 3 * kl0
+    assert b.epsilon == pytest.approx(0.2, abs=1e-14)
+    assert b.delta == pytest.approx(delta, abs=1e-14)
+    assert b.surrogate == pytest.approx(4 / 15, abs=1e-14)
+    assert b.lower == pytest.approx(-np.sqrt(2 * delta) * 0.5 * 0.2 / 0.25, abs=1e-14)
+    assert b.J_old == pytest.approx(2 / 3, abs=1e-14) and b.applies
+
+
+def test_minorizer_golden_two_state_chain():
+    """Hand-computed M_i on the two-state chain: J_old = 2/3, L = 4/15, C = 4 gamma max|A| / (1-gamma)^2
+    = 4 (1/2)(1/3) / (1/4) = 8/3, and KL(old || new) is 0.5 log(0.5/0.2) + 0.5 log(0.5/0.8) at state 0
+    and 0 at state 1, so KL^max is state 0's. Catches min (or mean) for the max over states (state 1's
+    KL is 0), the KL taken new-first, and C built from max_s |E_pi' A| instead of max_{s,a} |A|."""
+    mdp = _two_state()
+    new, old = [[0.2, 0.8], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]
+    kl_max = 0.5 * np.log(0.5 / 0.2) + 0.5 * np.log(0.5 / 0.8)
+    expected = 2 / 3 + 4 / 15 - 8 / 3 * kl_max
+    assert minorize_maximize_objective(mdp, new, old) == pytest.approx(expected, abs=1e-14)
+
+
+@given(policy_pairs(allow_deterministic=False))
+def test_trust_region_bound_and_minorizer_equal_independent_recomputation(pair):
+    """trust_region_lower_bound's fields and minorize_maximize_objective recomputed from a dense
+    np.linalg.solve oracle and per-entry KL loops: the same numbers to two-solve accuracy. Catches an axis
+    swap in epsilon (shape (A,) instead of (S,) when S != A, different values when S == A), min for
+    max in KL^max, the KL direction, and the (1 - gamma) powers of either penalty."""
+    mdp, pi_old, pi_new = pair
+    V, adv, d, J = _oracle_old(mdp, pi_old)
+    g = mdp.gamma
+    tol = tol_two_solves(mdp)
+
+    b = trust_region_lower_bound(mdp, pi_new, pi_old)
+    eps = np.max(np.abs(np.sum(pi_new * adv, axis=1)))
+    delta = float(d @ _kl_oracle(pi_new, pi_old))
+    L = float(d @ np.sum(pi_new * adv, axis=1)) / (1 - g)
+    assert b.epsilon == pytest.approx(eps, abs=tol)
+    kl = _kl_oracle(pi_new, pi_old)
+    # d is known to tol per entry (its errors sum over states), each KL to round-off
+    assert b.delta == pytest.approx(delta, abs=tol * (1 + np.sum(kl)))
+    assert b.surrogate == pytest.approx(L, abs=tol)
+    # with epsilon and delta checked above, lower is their closed form to round-off
+    assert b.lower == pytest.approx(-g * b.epsilon * np.sqrt(2 * b.delta) / (1 - g) ** 2, rel=1e-14, abs=1e-300)
+
+    C = 4 * g * np.max(np.abs(adv)) / (1 - g) ** 2
+    kl_max = float(np.max(_kl_oracle(pi_old, pi_new)))
+    M = minorize_maximize_objective(mdp, pi_new, pi_old)
+    # J and L carry tol each; C carries 4 g/(1-g)^2 times max|A|'s error (<= tol), multiplied by KL^max
+    assert M == pytest.approx(J + L - C * kl_max, abs=tol * (2 + 4 * g * kl_max / (1 - g) ** 2))
+
+
+def test_visitation_difference_bound_golden_and_recomputed():
+    """CPO Lemma 3 on the two-state chain with old = always a0 (stay in 0) and new = a1 in state 0 (go to
+    the absorbing state 1), gamma = 1/2: d_old = (1, 0), d_new = (1 - gamma, gamma) = (1/2, 1/2), so the
+    difference is (-1/2, 1/2), its 1-norm 1, E_{d_old}[TV] = 1 and the bound 2 gamma/(1 - gamma) = 2.
+    Catches the constant 2 gamma (or the 1/(1 - gamma)) changed, which the inequality l1 <= bound alone
+    cannot see, and the TV weighted by the new visitation instead of the old."""
+    mdp = _two_state()
+    v = visitation_difference_bound(mdp, [[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(v.difference, [-0.5, 0.5], rtol=0, atol=1e-15)
+    assert v.l1 == pytest.approx(1.0, abs=1e-15)
+    assert v.bound == pytest.approx(2.0, abs=1e-15)
+
+
+@given(policy_pairs())
+def test_visitation_difference_bound_equals_independent_recomputation(pair):
+    """bound = 2 gamma/(1 - gamma) sum_s d_old(s) TV(pi_new, pi_old)(s) and difference = d_new - d_old, with
+    the visitations from a dense np.linalg.solve oracle. Tolerance: two solves, tol_two_solves (the
+    TV factor is at most 1, the prefactor 2 gamma/(1 - gamma) <= 2 H_eff is inside tol's H_eff^2)."""
+    mdp, pi_old, pi_new = pair
+    _, _, d_old, _ = _oracle_old(mdp, pi_old)
+    _, _, d_new, _ = _oracle_old(mdp, pi_new)
+    g = mdp.gamma
+    tv = 0.5 * np.sum(np.abs(pi_new - pi_old), axis=1)
+    v = visitation_difference_bound(mdp, pi_new, pi_old)
+    tol = tol_two_solves(mdp)
+    assert v.bound == pytest.approx(2 * g / (1 - g) * float(d_old @ tv), abs=tol)
+    np.testing.assert_allclose(v.difference, d_new - d_old, rtol=0, atol=tol)
+    assert v.l1 == pytest.approx(float(np.sum(np.abs(d_new - d_old))), abs=mdp.n_states * tol)

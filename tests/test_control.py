@@ -1,5 +1,5 @@
 """Tests for tabular_rl.control: the Bellman operators, policy iteration, value iteration
-and optimal finite-horizon DP (shared/MATH.md section 11), on dense and sparse MDPs.
+and optimal finite-horizon DP (docs/guide/control.md), on dense and sparse MDPs.
 
 Ground-truth V* is policy iteration (exact up to a linear solve), checked here against
 the Bellman optimality equation written out on the dense (S, A, S) array.

@@ -19,7 +19,7 @@ from tabular_rl.gridworld import cliff_walking, frozen_lake
 
 
 def tol(mdp):
-    """Single-solve tolerance of shared/MATH.md: 1e-10 (1 + R) H_eff."""
+    """Single-solve tolerance of docs/guide/numerics.md#tolerances: 1e-10 (1 + R) H_eff."""
     return 1e-10 * (1 + np.max(np.abs(mdp.R))) / (1 - mdp.gamma)
 
 

@@ -1,9 +1,9 @@
-"""Tests for tabular_rl.evaluation: the identities of shared/MATH.md section 1.
+"""Tests for tabular_rl.evaluation: the identities of docs/guide/evaluation.md.
 
 Every property runs on dense and sparse MDPs drawn from tabular_rl.strategies, and
 is checked against an independent dense NumPy oracle written here (np.linalg.solve on
-the (S, A, S) array, never the library's own primitives). Tolerances follow MATH.md
-"Numerical guidance": single-solve identities 1e-10 (1+R) H_eff, two-solve identities
+the (S, A, S) array, never the library's own primitives). Tolerances follow
+docs/guide/numerics.md#tolerances: single-solve identities 1e-10 (1+R) H_eff, two-solve identities
 1e-9 (1+R) H_eff^2, with H_eff = 1/(1-gamma).
 """
 
@@ -719,3 +719,94 @@ def test_policy_rows_within_tolerance_are_renormalised_exactly(mdp2):
     np.testing.assert_allclose(policy_evaluation(mdp2, pi), ref, rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match=r"pi\[0, :\] sums to 1.0000001"):
         policy_evaluation(mdp2, np.full((2, 3), (1 + 1e-7) / 3))
+
+
+# ----------------------------------------------------------------------------- bellman_residual away from V^pi
+
+
+def test_bellman_residual_golden_two_state_chain():
+    """Hand-computed on 0 -(a1)-> 1 (absorbing, reward 1), gamma = 1/2, uniform policy, where
+    V^pi = (2/3, 2): at V = 0 the backup is r_pi = (0, 1), residual 1; at V = V^pi + (1, 0) the residual is
+    (gamma P_pi - I)(1, 0) = (0.25 - 1, 0), max-norm 3/4. Catches min for max (gives 0 in both cases)
+    and a signed max without the absolute value (gives 1 and 0)."""
+    P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    mdp = TabularMDP(P, R=[[0.0, 0.0], [1.0, 1.0]], gamma=0.5, mu=[1.0, 0.0])
+    pi = np.full((2, 2), 0.5)
+    assert bellman_residual(mdp, pi, [0.0, 0.0]) == pytest.approx(1.0, abs=1e-15)
+    assert bellman_residual(mdp, pi, [2 / 3 + 1.0, 2.0]) == pytest.approx(0.75, abs=1e-15)
+
+
+@given(mdp_and_policy(), st.data())
+def test_bellman_residual_at_a_perturbed_value_is_the_norm_of_the_perturbation_image(case, data):
+    """For V = V^pi + x the residual is exactly ||(gamma P_pi - I) x||_inf (the Bellman operator is affine
+    and V^pi its fixed point), so it is a known positive number away from V^pi: with x = c e_k it is
+    c max(1 - gamma P_pi[k, k], gamma max_{s != k} P_pi[s, k]) >= c (1 - gamma). Catches min for max over
+    states, a dropped gamma, and P_pi transposed. Tolerance: V^pi carries tol1 and enters (gamma P_pi - I),
+    whose inf-norm is at most 1 + gamma <= 2."""
+    mdp, pi = case
+    S = mdp.n_states
+    V, _, _ = oracle(mdp, pi)
+    P_pi = np.einsum("sa,sat->st", pi, mdp.todense())
+    x = data.draw(hnp.arrays(np.float64, (S,), elements=st.floats(-10.0, 10.0, allow_nan=False, width=64)))
+    tol = 2 * tol1(mdp) + 1e-14 * (1 + np.max(np.abs(x)))
+    expected = np.max(np.abs(mdp.gamma * P_pi @ x - x))
+    assert abs(bellman_residual(mdp, pi, V + x) - expected) <= tol
+    k = data.draw(st.integers(0, S - 1))
+    c = data.draw(st.floats(0.5, 10.0, width=64))
+    others = [mdp.gamma * P_pi[s, k] for s in range(S) if s != k]
+    closed = c * max([1.0 - mdp.gamma * P_pi[k, k]] + others)
+    assert closed >= c * (1 - mdp.gamma) - 1e-15 * c
+    assert abs(bellman_residual(mdp, pi, V + c * np.eye(S)[k]) - closed) <= 2 * tol1(mdp) + 1e-14 * c
+
+
+# ----------------------------------------------------------------------------- iterative refinement
+
+
+def _resolvent_with_faulty_lu(mdp, pi, fault):
+    """A _Resolvent whose LU solve returns fault(x) instead of x: an inaccurate factorisation by hand."""
+    from tabular_rl.evaluation import _Resolvent
+
+    res = _Resolvent(mdp, pi)
+    exact = res._solve
+    res._solve = lambda b, trans: fault(exact(b, trans))
+    return res
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("trans", ["N", "T"])
+def test_iterative_refinement_repairs_an_inaccurate_solve(sparse, trans):
+    """If the LU solve is off by a relative 1e-6 (far above the 1e-13 residual test), one refinement step
+    x + solve(b - M x) brings the error down to about 1e-12 relative (the correction carries the same
+    1e-6 relative error, applied to a residual 1e-6 times smaller), with no warning; V and the visitation
+    then match the dense oracle to 1e-11 (1 + |x|). Catches refinement removed, the correction
+    subtracted, the residual of the wrong system (transposed), and a threshold so loose it never binds."""
+    rng = np.random.default_rng(5)
+    S, A = 6, 3
+    mdp = TabularMDP(rng.dirichlet(np.ones(S), size=(S, A)), rng.uniform(-1, 1, (S, A)), 0.95,
+                     mu=rng.dirichlet(np.ones(S)))
+    mdp = twin(mdp) if sparse else mdp
+    pi = rng.dirichlet(np.ones(A), size=S)
+    V_ref, _, d_ref = oracle(mdp, pi)
+    b = np.einsum("sa,sa->s", pi, mdp.R) if trans == "N" else np.asarray(mdp.mu, dtype=float)
+    x_ref = V_ref if trans == "N" else d_ref / (1 - mdp.gamma)
+    res = _resolvent_with_faulty_lu(mdp, pi, lambda x: x * (1 + 1e-6))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = res.solve(b, trans)
+    assert np.max(np.abs(x - x_ref)) <= 1e-11 * (1 + np.max(np.abs(x_ref)))
+    assert np.max(np.abs(res._solve(b, trans) - x_ref)) > 1e-7 * np.max(np.abs(x_ref))  # the fault is real
+
+
+def test_iterative_refinement_warns_when_the_residual_stays_large():
+    """An LU solve with a persistent absolute error 1e-6 in every entry cannot be repaired by one step:
+    the residual after refinement is about (1 - gamma) 1e-6 (M applied to a constant vector), far above
+    1e3 * 1e-13 (1 + max|b|/(1 - gamma)) <= 3e-10 here, so a RuntimeWarning says so and suggests lowering
+    gamma. Catches the warning's threshold or test removed (a silent inaccurate answer)."""
+    rng = np.random.default_rng(6)
+    S, A = 4, 2
+    mdp = TabularMDP(rng.dirichlet(np.ones(S), size=(S, A)), rng.uniform(-1, 1, (S, A)), 0.5)
+    pi = np.full((S, A), 1 / A)
+    res = _resolvent_with_faulty_lu(mdp, pi, lambda x: x + 1e-6)
+    with pytest.warns(RuntimeWarning, match=r"linear solve residual .* after refinement; .* lower gamma"):
+        res.solve(np.einsum("sa,sa->s", pi, mdp.R))

@@ -1,6 +1,6 @@
 """Tests for tabular_rl.features: feature expectations (discounted, finite-horizon, empirical),
 mixtures, the min-norm mixture, the Hoelder bound and Abbeel & Ng's apprenticeship learning
-(shared/MATH.md section 10)."""
+(docs/guide/features.md)."""
 
 import warnings
 
@@ -56,7 +56,7 @@ def _h_eff(mdp):
 
 
 def _nnls_hull_distance(mus, target_):
-    """Independent oracle: NNLS with a heavy sum-to-one row (MATH.md section 10, test 2)."""
+    """Independent oracle: NNLS with a heavy sum-to-one row (docs/guide/features.md#max-margin-method)."""
     n = mus.shape[0]
     W = 1e5
     M = np.vstack([mus.T, np.full((1, n), W)])
@@ -179,7 +179,7 @@ def test_occupancy_mixture_realises_the_trajectory_mixture(case, n, data):
 
 
 def test_trajectory_mixture_by_enumeration_and_per_state_average_is_wrong():
-    """Negative test (MATH.md section 10): the per-state average sum_i lambda_i pi_i(a|s) does not
+    """Negative test (docs/guide/features.md#mixtures-of-policies): the per-state average sum_i lambda_i pi_i(a|s) does not
     realise sum_i lambda_i mu_i, while choosing pi_i once at t = 0 (enumerated exactly) does."""
     P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
     mdp = TabularMDP(P, np.zeros(2), 1.0, mu=[1.0, 0.0])  # gamma = 1, finite horizon
@@ -292,7 +292,7 @@ def test_hoelder_golden_and_errors():
 @settings(max_examples=40)
 @given(mdp_features(max_states=5, max_actions=3, gamma=trs.gammas(max_value=0.95)))
 def test_projection_method_properties(case):
-    """MATH.md section 10, test 1: catches a projection onto the hull instead of the line, an
+    """docs/guide/features.md#projection-method: catches a projection onto the hull instead of the line, an
     inexact inner solve, or a wrong mu_bar update: lambda in [0, 1], t non-increasing,
     t^(n) <= D/sqrt(n), mu_bar a convex combination of the mu^(j) no closer than the hull, and
     the returned mixture matches mu_E."""
@@ -328,7 +328,7 @@ def test_projection_method_properties(case):
 @settings(max_examples=40)
 @given(mdp_features(max_states=5, max_actions=3, gamma=trs.gammas(max_value=0.95)))
 def test_max_margin_value_is_min_norm_hull_distance(case):
-    """MATH.md section 10, test 2: catches a wrong max-margin QP: each t^(i) equals the NNLS
+    """docs/guide/features.md#max-margin-method: catches a wrong max-margin QP: each t^(i) equals the NNLS
     oracle's distance from mu_E to conv(mu^(0..i-1)), w^(i) is feasible (||w|| <= 1) and attains
     it (min_j w.(mu_E - mu^(j)) >= t), t never grows, and the mixture matches mu_E."""
     mdp, phi, pi_E = case
@@ -403,7 +403,7 @@ def test_error_messages():
     bad = Trajectories(states=[[0, 5]], actions=[[0]], rewards=[[0.0]])
     with pytest.raises(ValueError, match=r"trajectories.states must lie in \[0, 1\], got 5"):
         trajectory_feature_counts(mdp, bad, phi)
-    with pytest.raises(ValueError, match=r"mu_expert must have shape \(2,\) \(one entry per feature\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"mu_expert must have shape \(2,\) \(one entry per feature, K = features.shape\[-1\]\), got \(3,\)"):
         projection_method(mdp, phi, [0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="epsilon == -1, must be in"):
         max_margin_method(mdp, phi, [0.0, 0.0], epsilon=-1.0)
@@ -437,3 +437,51 @@ def test_sparse_and_dense_agree_on_apprenticeship():
         b = method(sparse, phi, mu_E, epsilon=1e-4)
         np.testing.assert_array_equal(a.policies, b.policies)
         np.testing.assert_allclose(a.margins, b.margins, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- unachievable experts: the stall test
+
+
+def _achievable_distance(mdp, phi, mu_E):
+    """Distance from mu_E to the achievable set: the hull of the deterministic policies' feature
+    expectations (the occupancy polytope's vertices are deterministic policies; phi maps it linearly)."""
+    import itertools
+
+    S, A = mdp.shape
+    mus = np.array([feature_expectations(mdp, np.eye(A)[list(a)], phi)
+                    for a in itertools.product(range(A), repeat=S)])
+    return closest_mixture(mus, mu_E).distance
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_unachievable_expert_stops_at_the_stall_test_with_certified_bounds(seed):
+    """mu_E = mu(uniform) + 10 N(0, I), almost surely outside the achievable set. Both methods stop within a
+    few iterations by their stall test (no best response improves along w beyond round-off, 1e-12 times the
+    feature scale), not at max_iter. Max-margin's t is then the exact distance to the achievable set
+    (computed here from all deterministic policies); the projection method's t is a lower bound (no
+    achievable point lies beyond the hyperplane through mu_bar normal to w), below the true distance when a
+    coefficient exceeded 1, and the best mixture's distance is an upper bound; the warning says so.
+    Catches a stall threshold of 0 (round-off gains of ~1e-16 t then keep the projection method running to
+    max_iter: 10 of these 40 cases under that mutant) and a warning that reports the projection method's t
+    as the distance. Tolerance 1e-9 (1 + scale): closest_mixture's NNLS against the method's projections."""
+    rng = np.random.default_rng(seed)
+    S, A, K = 3, 2, 2
+    mdp = TabularMDP(rng.dirichlet(np.ones(S), size=(S, A)), np.zeros(S), 0.8, mu=rng.dirichlet(np.ones(S)))
+    phi = rng.random((S, K))
+    mu_E = feature_expectations(mdp, np.full((S, A), 0.5), phi) + 10 * rng.normal(size=K)
+    dist = _achievable_distance(mdp, phi, mu_E)
+    tol = 1e-9 * (1 + np.max(np.abs(mu_E)))
+    for method in (projection_method, max_margin_method):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = method(mdp, phi, mu_E, epsilon=1e-9, max_iter=100)
+        messages = [str(w.message) for w in caught]
+        assert any("no policy improves" in m for m in messages), (method.__name__, messages)
+        assert not res.converged and res.n_iterations <= 10
+        t = res.margins[-1]
+        if method is max_margin_method:
+            assert abs(t - dist) <= tol
+        else:
+            assert t <= dist + tol
+            assert any(f"at least {t:.3g}" in m for m in messages)
+        assert np.linalg.norm(res.mixture_feature_expectations - mu_E) >= dist - tol

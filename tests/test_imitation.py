@@ -1,5 +1,5 @@
 """Tests for tabular_rl.imitation: behaviour cloning, its log-likelihood, the T^2 eps and u T eps
-bounds, the drift MDP's closed forms and the DAgger loop (shared/MATH.md sections 8 and 12.11)."""
+bounds, the drift MDP's closed forms and the DAgger loop (docs/guide/imitation.md)."""
 
 import numpy as np
 import pytest
@@ -91,7 +91,7 @@ def test_behavior_cloning_maximises_the_log_likelihood(mdp, H, seed, data):
 
 
 def test_drift_closed_forms_equal_exact_finite_horizon_values():
-    """MATH.md section 8: catches an off-by-one in the cost convention (costs of the states at
+    """docs/guide/imitation.md#conventions: catches an off-by-one in the cost convention (costs of the states at
     t = 0..T-1), a cancellation-prone closed form, or wrong learners: J_BC = T - (1-(1-eps)^T)/eps
     and J_DAgger = (T-1) eps, against exact finite-horizon evaluation."""
     mdp = drift_mdp()
@@ -108,10 +108,10 @@ def test_drift_closed_forms_equal_exact_finite_horizon_values():
 
 
 def test_drift_bounds_and_quadratic_versus_linear_growth():
-    """MATH.md section 8 assertions: J_BC <= T^2 eps (error on the expert's distribution),
+    """docs/guide/imitation.md#the-drift-mdp assertions: J_BC <= T^2 eps (error on the expert's distribution),
     J_DAgger <= u T eps (error on its own), with the exact error rates and u = 1; and the growth
     ratios J_BC(2T)/J_BC(T) > 3.5 for eps <= 1e-3, T in 10..80 (eps T <= 0.1), and
-    J_DAgger(2T)/J_DAgger(T) = (2T-1)/(T-1) exactly, which is < 2.1 only for T >= 12 (MATH.md's
+    J_DAgger(2T)/J_DAgger(T) = (2T-1)/(T-1) exactly, which is < 2.1 only for T >= 12 (the claim
     "T in 10..80" is off at the low end: 19/9 = 2.11 at T = 10, exactly 2.1 at T = 11)."""
     mdp, expert = drift_mdp(), drift_expert()
     for eps in (1e-5, 1e-4, 1e-3):
@@ -166,7 +166,7 @@ def imitation_instances(draw):
 @settings(max_examples=60)
 @given(imitation_instances())
 def test_fh_performance_difference_identity(case):
-    """Catches the wrong visitation or Q in the FH-PDL (MATH.md section 8):
+    """Catches the wrong visitation or Q in the FH-PDL (docs/guide/imitation.md#the-exact-identity-behind-the-linear-bound):
     J(pi*) - J(pi) = sum_t gamma^t E_{s~d^t_pi}[Q*_t(s, pi*_t(s)) - E_{a~pi_t} Q*_t(s, a)]."""
     mdp, expert, learner, H = case
     ev_e = finite_horizon_values(mdp, expert, H)
@@ -181,7 +181,7 @@ def test_fh_performance_difference_identity(case):
 @settings(max_examples=60)
 @given(imitation_instances())
 def test_quadratic_and_linear_regret_bounds(case):
-    """Catches swapping the distributions of the two bounds (MATH.md 12.11): regret <= T^2 eps with
+    """Catches swapping the distributions of the two bounds (docs/guide/imitation.md#pitfalls): regret <= T^2 eps with
     eps on the expert's distribution, and <= u T eps with eps on the learner's own distribution."""
     mdp, expert, learner, H = case
     regret = finite_horizon_values(mdp, expert, H).J - finite_horizon_values(mdp, learner, H).J
@@ -239,7 +239,7 @@ def test_dagger_reaches_the_expert_cost_on_the_drift_mdp():
 
 
 def test_dagger_with_injected_errors_reproduces_bc_then_dagger_law():
-    """MATH.md section 8 (suggested loop): a classifier that copies the labels at visited states,
+    """docs/guide/imitation.md#dagger (suggested loop): a classifier that copies the labels at visited states,
     errs with rate eps there and plays action 0 at unvisited states. Iteration 1 (pure expert data,
     only g seen) gives the BC learner, cost J_BC(T); once b has been visited the learner has error
     eps in both states and cost J_DAgger(T) = (T-1) eps."""

@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.importance_sampling (shared/MATH.md section 7).
+"""Tests for tabular_rl.importance_sampling (docs/guide/importance_sampling.md).
 
 Exact checks enumerate every trajectory of a small dense or sparse MDP
 (``enumerate_trajectories``) and compare against the finite-horizon DP

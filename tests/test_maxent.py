@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.maxent (Ziebart et al. 2008), shared/MATH.md section 9.
+"""Tests for tabular_rl.maxent (Ziebart et al. 2008), docs/guide/maxent.md.
 
 Ground truth is exhaustive enumeration of action sequences (tabular_rl.sampling.enumerate_trajectories
 with a uniform policy enumerates every action sequence and successor, with probability A^-H prod P).
@@ -125,7 +125,8 @@ def test_stationary_variant_is_algorithm_1_as_printed(sparse):
 
 
 def test_stationary_policy_does_not_give_the_finite_horizon_path_distribution():
-    """MATH.md 9.2.3: using Algorithm 1's single P(a|s) at every step is not exp(R)/Z (deterministic, H = 3);
+    """docs/guide/maxent.md#stationary-versus-time-indexed-policy:
+    using Algorithm 1's single P(a|s) at every step is not exp(R)/Z (deterministic, H = 3);
     guards against the library silently switching to the stationary policy."""
     mdp = chain(3, 2, seed=5, deterministic=True)
     r = np.array([1.0, -1.0, 0.5])
@@ -260,7 +261,8 @@ def test_algorithm_1_forward_pass_is_exact_on_deterministic_mdps(mdp, H, data):
 
 
 def test_algorithm_1_visitation_differs_from_eq4_on_a_stochastic_mdp():
-    """Negative test (MATH.md 9.2.4): with stochastic dynamics, Algorithm 1's D (true-dynamics forward pass of
+    """Negative test (docs/guide/maxent.md#stochastic-dynamics):
+    with stochastic dynamics, Algorithm 1's D (true-dynamics forward pass of
     the backward-pass policy) gives feature counts different from E_{eq.(4)}[f] on a seeded instance."""
     mdp = chain(3, 2, seed=7)
     r = np.array([2.0, -1.0, 0.5])
@@ -512,3 +514,116 @@ def test_lbfgs_alone_reaches_tol_on_an_ill_conditioned_concave_quadratic():
     np.testing.assert_allclose(w, c, atol=1e-10)
     assert np.all(np.diff(values) >= -1e-12 * (1 + np.abs(np.asarray(values[1:]))))
     assert len(values) == len(norms) == k + 1
+
+
+def test_terminal_states_default_to_the_states_marked_terminal():
+    """terminal_states=None uses the states marked with TabularMDP(..., terminal=...) (the paper's goal set), and
+    keeps the all-paths model when the MDP marks none, even if P and R make a state absorbing with zero reward
+    (MaxEnt's reward is separate; a zero R is often a placeholder). Catches the two concepts drifting apart, or
+    a placeholder R silently switching the model."""
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = P[1, :, 1] = P[2, :, 2] = 1.0
+    r = np.array([0.0, 0.5, 1.0])
+    marked = TabularMDP(P, R=np.zeros(3), gamma=1.0, terminal=[1])
+    np.testing.assert_array_equal(maxent_backward_pass(marked, r, 3),
+                                  maxent_backward_pass(marked, r, 3, terminal_states=[1]))
+    np.testing.assert_array_equal(maxent_backward_pass(marked, r, 3, terminal_states=np.ones(3, bool)),
+                                  maxent_backward_pass(TabularMDP(P, R=np.ones(3), gamma=1.0), r, 3))
+    unmarked = TabularMDP(P, R=np.zeros(3), gamma=1.0)
+    assert list(unmarked.terminal) == [False, True, True]  # detected, but not marked
+    np.testing.assert_array_equal(maxent_log_partition(unmarked, r, 3),
+                                  maxent_log_partition(unmarked, r, 3, terminal_states=np.ones(3, bool)))
+
+
+# ------------------------------------------------- dead ends and states the horizon cannot reach the goal from
+@settings(max_examples=40)
+@given(trs.mdps(min_states=2, max_states=4, max_actions=3), st.integers(1, 4), st.data())
+def test_dead_ends_and_out_of_reach_states_match_enumeration(mdp, H, data):
+    """Goal-directed MaxEnt on an MDP with a dead end (an absorbing state outside the goal set) and,
+    typically, states from which no path of the remaining horizon reaches the goal: log Z from both the
+    plain recursion (maxent_partition) and the fused kernel (maxent_backward_pass's policy) equals the
+    log-sum over enumerated goal-reaching paths, -inf exactly where there is none; such states get the
+    uniform policy; the path marginals from the live starts equal the enumerated model's and put no mass
+    on a state at a step where its Z is 0; a start distribution on a dead state raises naming the first
+    one. Catches Z = 1 left at non-goal states, -inf turned into NaN by a max-shift, mass leaking into
+    dead ends, and any() replaced by all() in the reachability check.
+    Tolerance: enumeration and recursion sum the same at most A^H (H + 1)-term path weights in different
+    orders; 1e-12 (1 + H) covers their round-off at rewards in [-1, 1]."""
+    S, A = mdp.shape
+    P = mdp.todense().copy()
+    dead = data.draw(st.integers(0, S - 1), label="dead end")
+    P[dead] = np.eye(S)[dead]
+    others = [s for s in range(S) if s != dead]
+    goal = data.draw(st.lists(st.sampled_from(others), min_size=1, unique=True), label="goal")
+    mdp = TabularMDP(P, np.zeros(S), 1.0, mu=np.full(S, 1.0 / S))
+    r = data.draw(rewards_for(S))
+    tol = 1e-12 * (1 + H)
+
+    part = maxent_partition(mdp, r, H, terminal_states=goal)
+    fused = maxent_backward_pass(mdp, r, H, terminal_states=goal)
+    np.testing.assert_allclose(fused, part.policy, rtol=0, atol=tol)
+    assert np.all(np.isneginf(part.log_Z[:, dead]))
+    enum = np.full(S, -np.inf)
+    model_paths = []
+    for s0 in range(S):
+        tr, w = paths_from(mdp, s0, H)
+        ok = np.isin(tr.states[:, H], goal) & (w > 0)
+        if ok.any():
+            enum[s0] = logsumexp(path_return(r, tr, H)[ok] + np.log(w[ok]))
+            model_paths.append((s0, tr.states[ok], np.exp(path_return(r, tr, H)[ok] + np.log(w[ok]) - enum[s0])))
+    np.testing.assert_array_equal(np.isneginf(part.log_Z[0]), np.isneginf(enum))
+    live = np.isfinite(enum)
+    np.testing.assert_allclose(part.log_Z[0, live], enum[live], rtol=0, atol=tol)
+    for t in range(H):
+        out = np.isneginf(part.log_Z[t])
+        np.testing.assert_allclose(part.policy[t, out], 1.0 / A, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(fused[t, out], 1.0 / A, rtol=0, atol=1e-15)
+
+    if live.any():
+        p0 = live / live.sum()
+        D = maxent_path_marginals(mdp, r, H, terminal_states=goal, p0=p0)
+        D_enum = np.zeros((H, S))
+        for s0, states, prob in model_paths:
+            for t in range(H):
+                np.add.at(D_enum[t], states[:, t], p0[s0] * prob)
+        np.testing.assert_allclose(D, D_enum, rtol=0, atol=tol)
+        assert np.all(D[np.isneginf(part.log_Z[:H])] == 0.0)
+    bad_starts = np.flatnonzero(~live)  # the dead end is always among them
+    p_bad = np.full(S, 1.0 / S)
+    with pytest.raises(ValueError, match=rf"p0 puts probability \S+ on state {bad_starts[0]}, from which no path"):
+        maxent_path_marginals(mdp, r, H, terminal_states=goal, p0=p_bad)
+
+
+def test_irl_method_dispatch_reaches_the_same_optimum_through_the_named_optimiser(monkeypatch):
+    """method="lbfgs" runs scipy's L-BFGS-B (exactly one minimize call), method="gradient" never calls it,
+    and both stop at the same, known optimum theta0 (indicator features on a stochastic MDP: identifiable).
+    Catches a dispatch that ignores method (or inverts the test), which the per-method convergence tests
+    cannot see since both optimisers converge. Tolerance: both stop at ||grad L|| <= tol; with lam the
+    smallest eigenvalue of -Hessian at theta0 (central differences of the exact gradient, about 0.1 here),
+    ||w - theta0|| <= tol / lam near the optimum; we allow twice that for the Hessian's variation."""
+    import scipy.optimize
+
+    calls = []
+    real = scipy.optimize.minimize
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("method"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", counting)
+    mdp = chain(4, 3, seed=9)
+    phi = np.eye(4)[:, 1:]
+    w0 = np.array([0.8, -0.6, 0.3])
+    H = 4
+    f_tilde = maxent_path_marginals(mdp, phi @ w0, H).sum(axis=0) @ phi
+    grad = lambda w: maxent_log_likelihood_gradient(mdp, phi, f_tilde, H, w)
+    h, tol = 1e-5, 1e-11
+    hess = np.array([(grad(w0 + h * e) - grad(w0 - h * e)) / (2 * h) for e in np.eye(3)])
+    lam = float(np.min(np.linalg.eigvalsh(-(hess + hess.T) / 2)))
+    assert lam > 1e-3
+    for method, expected_calls in (("gradient", []), ("lbfgs", ["L-BFGS-B"])):
+        calls.clear()
+        res = maxent_irl(mdp, phi, f_tilde, H, tol=tol, max_iter=5000, method=method)
+        assert calls == expected_calls, method
+        assert res.converged
+        assert np.linalg.norm(res.weights - w0) <= 2 * tol / lam, method

@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.mce (maximum causal entropy), shared/MATH.md section 9.4."""
+"""Tests for tabular_rl.mce (maximum causal entropy), docs/guide/mce.md."""
 
 import numpy as np
 import pytest
@@ -107,7 +107,7 @@ def test_finite_horizon_recursion_and_temperature(mdp, H, alpha, data):
 @given(trs.mdps(max_states=4, max_actions=3, deterministic=True), st.integers(0, 5), st.data())
 def test_causal_equals_non_causal_on_deterministic_mdps(mdp, H, data):
     """gamma = 1, deterministic dynamics: soft values = MaxEnt log Z, the policies agree, and the MCE objective
-    equals the 2008 log-likelihood (MATH.md 9.2.4: all three models coincide)."""
+    equals the 2008 log-likelihood (docs/guide/mce.md#concavity: all three models coincide)."""
     mdp = mdp.with_(gamma=1.0)
     r = data.draw(arrays((mdp.n_states,), -2.0, 2.0))
     sv = soft_values(mdp, r, horizon=H)
@@ -306,3 +306,70 @@ def test_mce_irl_warns_naming_max_iter():
     with pytest.warns(RuntimeWarning, match="max_iter=4"):
         res = mce_irl(mdp, [[[1.0], [0.0]]], [5.0], max_iter=4, method="lbfgs")
     assert not res.converged and res.n_iterations <= 4
+
+
+def test_mce_irl_method_dispatch_reaches_the_same_optimum_through_the_named_optimiser(monkeypatch):
+    """method="lbfgs" makes exactly one scipy L-BFGS-B call, method="gradient" none, and both reach the
+    same optimum: the soft-optimal weights theta0 that generated the expert's exact feature expectations
+    (state indicator features minus one: identifiable). Catches a dispatch that ignores method.
+    Tolerance: both stop at ||grad|| <= tol; with lam the smallest eigenvalue of -Hessian at theta0
+    (central differences of the exact gradient, about 0.02 here), ||w - theta0|| <= tol / lam near the
+    optimum, plus the expert's own soft value iteration error (soft_tol 1e-15, negligible); we allow
+    twice that for the Hessian's variation."""
+    import scipy.optimize
+
+    calls = []
+    real = scipy.optimize.minimize
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("method"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", counting)
+    mdp = chain(3, 2, seed=3, gamma=0.7)
+    phi = np.eye(3)[:, 1:]                    # state indicators, one dropped: identifiable
+    w0 = np.array([0.5, -0.4])
+    mu_E = feature_expectations(mdp, mce_policy(mdp, phi @ w0, tol=1e-15), phi)
+    grad = lambda w: mce_log_likelihood_gradient(mdp, phi, mu_E, w)
+    h, tol = 1e-5, 1e-10
+    hess = np.array([(grad(w0 + h * e) - grad(w0 - h * e)) / (2 * h) for e in np.eye(2)])
+    lam = float(np.min(np.linalg.eigvalsh(-(hess + hess.T) / 2)))
+    assert lam > 1e-3
+    for method, expected_calls in (("gradient", []), ("lbfgs", ["L-BFGS-B"])):
+        calls.clear()
+        res = mce_irl(mdp, phi, mu_E, tol=tol, max_iter=5000, method=method)
+        assert calls == expected_calls, method
+        assert res.converged
+        assert np.linalg.norm(res.weights - w0) <= 2 * tol / lam, method
+
+
+@pytest.mark.parametrize("reward_scale", [1e-3, 1.0, 1e6])
+def test_soft_value_iteration_stops_at_the_first_sweep_below_tol_times_reward_scale(reward_scale):
+    """The documented stopping rule, re-implemented here with scipy's logsumexp: soft value iteration from
+    V_0 = 0 stops at the first k with ||T V_k - V_k||_inf <= tol max(1, max|r|), and reports that k, that
+    residual and V = T V_k. At reward scale 1e-3 the max(1, .) binds (the target stays tol, not
+    1e-3 tol); at 1e6 the reward scale binds (tol alone is below the round-off of V ~ 1e7, so VI would
+    never stop). Catches max replaced by min, the scale dropped, an off-by-one in the sweep count, and
+    V returned from the sweep before the last. The residual decreases by gamma per sweep, so the
+    threshold falls well between two sweeps (checked), and both loops stop at the same k."""
+    from scipy.special import logsumexp
+
+    mdp = chain(4, 3, seed=8, gamma=0.8)
+    r = reward_scale * np.random.default_rng(1).uniform(-1, 1, (4, 3))
+    tol = 1e-10
+    sv = soft_values(mdp, r, tol=tol)
+    threshold = tol * max(1.0, float(np.max(np.abs(r))))
+    P = mdp.todense()
+    V = np.zeros(4)
+    residuals = []
+    for k in range(1, 10_000):
+        V_new = logsumexp(r + mdp.gamma * np.einsum("sat,t->sa", P, V), axis=1)
+        residuals.append(float(np.max(np.abs(V_new - V))))
+        if residuals[-1] <= threshold:
+            break
+        V = V_new
+    assert residuals[-1] < threshold * (1 - 1e-3) and residuals[-2] > threshold * (1 + 1e-3)
+    assert sv.converged and sv.n_iterations == k
+    assert sv.residual <= threshold
+    assert sv.residual == pytest.approx(residuals[-1], rel=1e-3)
+    np.testing.assert_allclose(sv.V, V_new, rtol=0, atol=1e-12 * max(1.0, float(np.max(np.abs(V_new)))))

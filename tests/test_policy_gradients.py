@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.policy_gradients (shared/MATH.md section 2).
+"""Tests for tabular_rl.policy_gradients (docs/guide/policy_gradients.md).
 
 Exact gradients are checked against complex-step derivatives (accurate to ~1e-14;
 central differences with h = 1e-6 once, as a cross-check) on dense and sparse MDPs;
@@ -88,7 +88,8 @@ def test_softmax_gradient_matches_complex_step(problem):
 
 
 def test_softmax_gradient_matches_central_differences_dense_and_sparse():
-    """Central differences with h = 1e-6 (MATH.md's FD guidance) on a fixed dense MDP and its sparse copy."""
+    """Central differences with h = 1e-6 (docs/guide/numerics.md#finite-difference-gradients)
+    on a fixed dense MDP and its sparse copy."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(7)

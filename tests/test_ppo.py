@@ -1,4 +1,4 @@
-"""Tests for tabular_rl.ppo (shared/MATH.md section 5): the clipped term's pointwise properties,
+"""Tests for tabular_rl.ppo (docs/guide/ppo.md): the clipped term's pointwise properties,
 the exact surrogates and their gradients, the beta rule, the exact loops and the sampled PPO."""
 
 import numpy as np
@@ -377,3 +377,108 @@ def test_exact_level_errors_name_the_argument():
         sampled_clipped_surrogate_objective(mdp, tr, good, good, [1.0], 0.2)
     with pytest.raises(TypeError, match="trajectories must be a tabular_rl.Trajectories"):
         sampled_clipped_surrogate_objective(mdp, {"states": []}, good, good, [[1.0]], 0.2)
+
+
+# ------------------------------------------------------------------------------------------
+# the sampled update is the gradient of the sampled objective (issue 9: flipping the sign of the
+# softmax baseline term -pi(b|s) sum_a coef in sampled_ppo_clip passed the "J improves" test)
+
+
+def _sampled_objective_fd(mdp, tr, pi_old, adv_hat, eps, theta, h=1e-6):
+    """Central differences of sampled_clipped_surrogate_objective in the logits, entry by entry."""
+    g = np.zeros_like(theta)
+    for idx in np.ndindex(*theta.shape):
+        e = np.zeros_like(theta)
+        e[idx] = h
+        f = [sampled_clipped_surrogate_objective(mdp, tr, pi_old, softmax(theta + sgn * e), adv_hat, eps)
+             for sgn in (1.0, -1.0)]
+        g[idx] = (f[0] - f[1]) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sampled_ppo_step_is_the_gradient_of_the_sampled_objective(seed):
+    """One iteration of sampled_ppo_clip with exact values, run for one and for two epochs from the same
+    seed: each epoch's step divided by the learning rate equals the central-difference gradient of
+    sampled_clipped_surrogate_objective on the same rollouts (reproduced from the seed: the rollout is the
+    only draw) and GAE advantages, at the logits the epoch starts from. Epoch 1 starts at ratio 1 (clip
+    inactive); epoch 2 starts after a large step, where some clips are active. Each row of a step sums to
+    0 (softmax shift invariance). Catches the sign of the baseline term -pi(b|s) sum_a coef flipped, the
+    ratio factor dropped, the clip mask on the wrong side, and the gamma^t weights left out.
+
+    Tolerance: the objective f is a sum of |w_i| r_i with sum |w_i| r_i =: W, and the derivatives of a
+    softmax ratio in the logits are bounded by small multiples of r, so central differences with h = 1e-6
+    err by about W (h^2 + eps_mach / h) <= 1e-9 W; we allow 1e-7 (1 + W)."""
+    from tabular_rl.advantage_estimation import gae
+
+    rng = np.random.default_rng(100 + seed)
+    S, A = 3, 2
+    mdp = TabularMDP(softmax(2 * rng.normal(size=(S, A, S))), rng.uniform(-1, 1, (S, A)), 0.9,
+                     mu=softmax(rng.normal(size=S)))
+    theta0 = rng.normal(size=(S, A))
+    N, H, eps, lam, lr = 6, 5, 0.2, 0.9, 3.0
+    kw = dict(n_iterations=1, n_episodes=N, horizon=H, learning_rate=lr, epsilon=eps, lambda_=lam,
+              values="exact")
+    theta1 = sampled_ppo_clip(mdp, theta0, rng=np.random.default_rng(seed), n_epochs=1, **kw).theta
+    theta2 = sampled_ppo_clip(mdp, theta0, rng=np.random.default_rng(seed), n_epochs=2, **kw).theta
+    pi_old = softmax(theta0)
+    tr = rollout(mdp, pi_old, N, H, rng=np.random.default_rng(seed))
+    adv_hat = gae(tr.rewards, evaluate(mdp, pi_old).V[tr.states], mdp.gamma, lam)
+    s, a = tr.states[:, :-1], tr.actions
+    clipped_at_2 = 0
+    for start, step in ((theta0, theta1 - theta0), (theta1, theta2 - theta1)):
+        r = softmax(start)[s, a] / pi_old[s, a]
+        assert np.min(np.abs(np.abs(r - 1.0) - eps)) > 1e-4  # no sample within h of a kink
+        W = float(np.sum(np.abs(adv_hat * mdp.gamma ** np.arange(H)) * r)) / N
+        fd = _sampled_objective_fd(mdp, tr, pi_old, adv_hat, eps, start)
+        np.testing.assert_allclose(step / lr, fd, rtol=0, atol=1e-7 * (1 + W))
+        np.testing.assert_allclose(step.sum(axis=1), 0.0, atol=1e-13 * lr * (1 + W))
+        clipped_at_2 = int(np.sum(((adv_hat > 0) & (r > 1 + eps)) | ((adv_hat < 0) & (r < 1 - eps))))
+    assert np.max(np.abs(theta1 - theta0)) > 1e-3  # a real step, not a vacuous comparison
+    assert clipped_at_2 > 0  # epoch 2 exercises the clip mask
+
+
+def test_estimated_values_with_unvisited_states_are_the_batch_certainty_equivalent():
+    """The values fed to GAE with values="estimated" (private _estimated_values) on a batch in which one
+    state is never visited (mu = 0 there and no transition into it) and one is reached only at the last
+    step (never left): they equal the certainty-equivalence solution computed here from counts with a
+    dense solve, and are exactly 0 at both of those states (no data: no reward, no successor). Visited
+    states (one of them left exactly once) are finite. Catches a division by a zero count (NaN), counts taken over next states instead of
+    current ones, and rewards averaged over the wrong axis. Tolerance: one sparse LU solve against one
+    dense solve of I - gamma P_hat, kappa <= (1 + gamma)/(1 - gamma) = 19; 1e-12 (1 + |V|)."""
+    from tabular_rl.ppo import _estimated_values
+
+    S, A, gamma = 5, 2, 0.9
+    rng = np.random.default_rng(11)
+    P = np.zeros((S, A, S))
+    P[:3, :, :3] = rng.dirichlet(np.ones(3), size=(3, A))   # states 0-2 stay among themselves ...
+    P[0, 1] = [0.0, 0.0, 0.0, 1.0, 0.0]                     # ... except action 1 in 0, which leads to 3
+    P[3] = np.eye(S)[3]
+    P[4] = np.eye(S)[4]                                     # 4: never entered, never a start
+    mdp = TabularMDP(P, rng.uniform(-1, 1, (S, A)), gamma, mu=[0.5, 0.5, 0.0, 0.0, 0.0])
+    # Trajectories by hand, consistent with P: one episode enters 3 at its last step (never left), 4 never.
+    # State 2 is left exactly once (a count of 1), states 0 and 1 several times.
+    states = np.array([[0, 1, 0, 1, 0], [1, 0, 1, 2, 2], [1, 0, 1, 0, 3]])
+    actions = np.array([[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 1]])
+    rewards = rng.uniform(-1, 1, (3, 4))
+    tr = Trajectories(states=states, actions=actions, rewards=rewards)
+    V = _estimated_values(mdp, tr)
+
+    n = np.zeros(S)
+    n_next = np.zeros((S, S))
+    r_sum = np.zeros(S)
+    for i in range(3):
+        for t in range(4):
+            s, s2 = states[i, t], states[i, t + 1]
+            n[s] += 1
+            n_next[s, s2] += 1
+            r_sum[s] += rewards[i, t]
+    seen = n > 0
+    P_hat = np.zeros((S, S))
+    P_hat[seen] = n_next[seen] / n[seen, None]
+    r_hat = np.where(seen, r_sum / np.maximum(n, 1), 0.0)
+    V_ref = np.linalg.solve(np.eye(S) - gamma * P_hat, r_hat)
+    assert np.all(np.isfinite(V))
+    assert V[3] == 0.0 and V[4] == 0.0
+    np.testing.assert_allclose(V, V_ref, rtol=0, atol=1e-12 * (1 + np.max(np.abs(V_ref))))
+    assert np.max(np.abs(V[:3])) > 0.1  # visited states carry real estimates

@@ -66,7 +66,7 @@ def test_mdps_accept_a_gamma_strategy(mdp):
     ],
 )
 def test_every_promised_edge_case_is_reachable(name, condition):
-    """hypothesis.find reaches each edge case of MATH.md's guidance (catches a strategy
+    """hypothesis.find reaches each edge case of docs/guide/numerics.md#hypothesis-strategies (catches a strategy
     that can never produce S = 1, A = 1, gamma = 0, a sparse or deterministic MDP)."""
     mdp = find(trs.mdps(), condition, settings=FIND)
     assert condition(mdp), name

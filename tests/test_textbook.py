@@ -3,20 +3,17 @@
 * Sutton & Barto (2018), Example 3.5: V of the equiprobable random policy (Figure 3.2) and
   V* (Figure 3.5), gamma = 0.9. The book prints one decimal, so the printed grids are asserted to
   0.05 and the exact identities (Bellman, the closed form of V*(A)) to 1e-10.
-* Russell & Norvig, AIMA 3rd ed., Figure 17.3: utilities of the 4x3 world, gamma = 1. gamma = 1
-  is not an infinite-horizon problem our library solves (it raises), and gamma slightly below 1 is
-  a different problem, so the utilities are computed two ways that are exact at gamma = 1 with
-  absorbing zero-reward terminals: (a) optimal finite-horizon DP with a long horizon (it converges
-  because the optimal policy reaches a terminal with probability 1), and (b) the gamma = 1 linear
-  system (I - P_TT) U_T = r_T restricted to the transient states T, solved by LU, for the policy
-  of (a).
+* Russell & Norvig, AIMA 3rd ed., Figure 17.3: utilities of the 4x3 world, gamma = 1, through the
+  public API: policy iteration and value iteration at gamma = 1 (the +1/-1 cells are the MDP's
+  terminal states, so values solve (I - P_TT) U_T = r_T on the transient states), checked against
+  optimal finite-horizon DP with a long horizon (it converges because the optimal policy reaches a
+  terminal with probability 1).
 * pymdptoolbox's forest example through ``from_pymdptoolbox``.
 * FrozenLake 4x4 / 8x8 (Gymnasium): the optimal probability of reaching the goal.
 """
 
 import numpy as np
 import pytest
-import scipy.linalg as sla
 
 from tabular_rl import (
     bellman_residual,
@@ -24,6 +21,7 @@ from tabular_rl import (
     policy_evaluation,
     policy_iteration,
     uniform,
+    value_iteration,
 )
 from tabular_rl.converters import from_gymnasium, from_pymdptoolbox
 from tabular_rl.gridworld import frozen_lake, russell_norvig_4x3, sutton_barto_5x5
@@ -47,16 +45,6 @@ AIMA_U = {  # AIMA Figure 17.3, (x, y) with x = column 1..4 from the left, y = r
     (1, 2): 0.762, (3, 2): 0.660,
     (1, 1): 0.705, (2, 1): 0.655, (3, 1): 0.611, (4, 1): 0.388,
 }
-
-
-def absorbing_values(mdp, pi, transient):
-    """V of a proper policy with gamma = 1: solve (I - P_TT) V_T = r_T by LU (V = 0 elsewhere)."""
-    P_pi = mdp.transition_matrix(pi)
-    P_pi = P_pi.toarray() if hasattr(P_pi, "toarray") else P_pi  # tiny MDPs, test only
-    T = np.flatnonzero(transient)
-    V = np.zeros(mdp.n_states)
-    V[T] = sla.lu_solve(sla.lu_factor(np.eye(T.size) - P_pi[np.ix_(T, T)]), mdp.reward_vector(pi)[T])
-    return V
 
 
 @pytest.mark.parametrize("sparse", [True, False])
@@ -83,25 +71,28 @@ def test_sutton_barto_example_3_5_optimal_values(sparse):
     assert np.all(result.V >= policy_evaluation(world.mdp, uniform(25, 4)) - 1e-10)
 
 
-def test_russell_norvig_4x3_utilities_two_exact_ways():
-    """AIMA's utilities to their 3 decimals, by long finite-horizon DP and by the exact gamma = 1
-    transient system; the two agree to 1e-12; the policy is AIMA's Figure 17.2(a)."""
-    world = russell_norvig_4x3()
+@pytest.mark.parametrize("sparse", [True, False])
+def test_russell_norvig_4x3_utilities_at_gamma_one(sparse):
+    """AIMA's utilities (R(s) = -0.04) to their 3 decimals by policy iteration at gamma = 1; value iteration's
+    certified iterate and long finite-horizon DP agree with it; the policy is AIMA's Figure 17.2(a). Catches the
+    terminal rewards paid on the wrong transition or the gamma = 1 solve on the wrong block."""
+    world = russell_norvig_4x3(sparse=sparse)
     mdp = world.mdp
     assert mdp.gamma == 1.0
-    with pytest.raises(ValueError, match="gamma < 1"):
-        policy_evaluation(mdp, uniform(*mdp.shape))
-    fh = finite_horizon_optimal(mdp, 300)
-    V_fh, pi = fh.V[0], fh.policy[0]
-    transient = np.array([world.cell_type(s) not in "+-" for s in range(world.n_states)])
-    V_exact = absorbing_values(mdp, pi, transient)
-    np.testing.assert_allclose(V_fh, V_exact, atol=1e-12, rtol=0)
+    res = policy_iteration(mdp)
+    V = res.V
     for (x, y), u in AIMA_U.items():
-        assert V_exact[world.state(3 - y, x - 1)] == pytest.approx(u, abs=5e-4 + 1e-12)
-    assert world.render_policy(pi) == ">>>+\n^#^-\n^<<<"
-    # the exact system's solution is a fixed point of the gamma = 1 optimality operator
-    Q = mdp.R + mdp.expected_next(V_exact)
-    np.testing.assert_allclose(np.max(Q, axis=1), V_exact, atol=1e-12)
+        assert V[world.state(3 - y, x - 1)] == pytest.approx(u, abs=5e-4 + 1e-12)
+    assert world.render_policy(res.policy) == ">>>+\n^#^-\n^<<<"
+    vi = value_iteration(mdp)
+    assert vi.converged and np.max(np.abs(vi.V - V)) <= vi.error_bound + 1e-12
+    fh = finite_horizon_optimal(mdp, 300)
+    np.testing.assert_allclose(fh.V[0], V, atol=1e-12, rtol=0)
+    np.testing.assert_array_equal(fh.policy[0], res.policy)
+    # V* is a fixed point of the gamma = 1 optimality operator
+    Q = mdp.R + mdp.expected_next(V)
+    np.testing.assert_allclose(np.max(Q, axis=1), V, atol=1e-12)
+    assert bellman_residual(mdp, res.policy, V) <= 1e-12
 
 
 def test_pymdptoolbox_forest_example():
@@ -135,16 +126,15 @@ def test_frozen_lake_optimal_success_probability(source):
         if source == "builtin":
             world = frozen_lake(map_name, gamma=1.0)
             mdp, start = world.mdp, world.state(0, 0)
-            transient = np.array([world.cell_type(s) not in "GH" for s in range(world.n_states)])
         else:
             mdp = from_gymnasium(gym.make("FrozenLake-v1", map_name=map_name), 1.0)
             start = 0
-            transient = np.append(np.ones(mdp.n_states - 1, dtype=bool), False)
         # The policy comes from a horizon (500) where V_0 < 1 still separates fast from slow routes:
         # once V has saturated to 1.0 in float64 (8x8, horizon 3000), ties go to the lowest action,
-        # which can cycle forever along a wall (an improper policy, (I - P_TT) singular).
+        # which can cycle forever along a wall (an improper policy: policy_evaluation would raise).
         policy = finite_horizon_optimal(mdp, 500).policy[0]
-        V_exact = absorbing_values(mdp, policy, transient)
+        V_exact = policy_evaluation(mdp, policy)
         assert V_exact[start] == pytest.approx(p_inf, abs=1e-10)
+        assert policy_iteration(mdp).V[start] == pytest.approx(p_inf, abs=1e-10)
         assert finite_horizon_optimal(mdp, 3000).V[0][start] == pytest.approx(p_inf, abs=1e-9)
         assert finite_horizon_optimal(mdp, limit).V[0][start] == pytest.approx(p_limit, abs=1e-5)
