@@ -39,13 +39,16 @@ def reference_student(concept):
 
 
 def mistake_student(concept, mistake):
-    """A student who makes exactly this mistake (10 sweeps for the fixed-sweep ones)."""
+    """A student who makes exactly this mistake (10 sweeps for the fixed-sweep ones, gamma = 0.9 for the
+    discounted episodic ones)."""
     names = concept.arg_names
 
     def fn(*args):
         with np.errstate(all="ignore"):
             out = mistake.fn(dict(zip(names, args)))
-        return out["10 sweeps"] if isinstance(out, grading.Variants) else out
+        if isinstance(out, grading.Variants):  # a mistake with a knob: 10 sweeps, or its first setting
+            return out["10 sweeps"] if "10 sweeps" in out else next(iter(out.values()))
+        return out
 
     return fn
 
@@ -85,6 +88,8 @@ def test_each_catalogued_mistake_fails_and_is_named(name, mistake):
     assert f"diagnosis: {m.name}: {m.explanation}" in grade.report
     if mistake == "fixed_sweeps":  # a mistake with a knob names its setting
         assert "(matches: 10 sweeps)" in grade.report
+    if mistake == "discounted":
+        assert "(matches: gamma = 0.9)" in grade.report
     assert set(grade.counterexample) == set(concept.arg_names)
     with pytest.raises(AssertionError, match=name):
         grade.assert_passed()
@@ -244,8 +249,16 @@ def test_iterative_solutions_stopped_at_a_tolerance_pass():
                 return V_new
             V = V_new
 
+    def episodic_pe(P, R, terminal, pi):  # Sutton & Barto's iterative policy evaluation (section 4.1)
+        return pe(P, R, 1.0, pi)
+
+    def episodic_vi(P, R, terminal):
+        return vi(P, R, 1.0)
+
     assert grading.check("value_iteration", vi, max_examples=N).passed
     assert grading.check("policy_evaluation", pe, max_examples=N).passed
+    assert grading.check("episodic_policy_evaluation", episodic_pe, max_examples=N, timeout=60).passed
+    assert grading.check("episodic_value_iteration", episodic_vi, max_examples=N, timeout=60).passed
 
 
 def test_policy_iteration_accepts_actions_or_probabilities_and_any_optimal_tie():

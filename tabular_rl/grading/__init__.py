@@ -68,14 +68,18 @@ importance_sampling               fn(states, actions, rewards, target, behavior,
                                   estimate  (ordinary IS of the finite-horizon return)
 per_decision_importance_sampling  fn(states, actions, rewards, target, behavior, gamma) ->    samples
                                   estimate  (per-decision IS)
+episodic_policy_evaluation        fn(P, R, terminal, pi) -> V  (gamma = 1, terminal (S,)      episodic_values
+                                  bool, pi proper)
+episodic_value_iteration          fn(P, R, terminal) -> V_star  (gamma = 1)                   episodic_values
 ================================  ==========================================================  =============
 
 The importance-sampling concepts are graded on the estimate of the given episodes (an exact function of
 them: no sampling noise enters the grade; the episodes are drawn from the behavior policy's support), and
 a failing report also checks the student's estimator for unbiasedness exactly, over every episode the
-behavior policy can produce (enumerated with their probabilities). The episodic variants of policy
-evaluation and value iteration (gamma = 1 with terminal states) are not in this version: they need
-``TabularMDP(terminal=...)``, and enter the registry as two more entries.
+behavior policy can produce (enumerated with their probabilities). The episodic concepts pass ``P`` and
+``R`` with the terminal states already absorbing with zero reward (as ``TabularMDP(..., terminal=...)``
+stores them) and the terminal mask; their policies are proper (for value iteration every policy is, so
+that V* is finite and value iteration converges).
 
 Known mistakes
 --------------
@@ -99,7 +103,9 @@ matches the student's (within the tolerance) while the correct answer does not i
   ``successor_reward``;
 * maxent_forward_pass: ``printed_indices`` (the paper's index erratum), ``h_plus_one``, ``stationary``;
 * importance_sampling: ``per_decision``, ``weighted``, ``inverted_ratio``, ``undiscounted``;
-  per_decision_importance_sampling: ``full_trajectory_ratio``, ``previous_ratios``, ``weighted``.
+  per_decision_importance_sampling: ``full_trajectory_ratio``, ``previous_ratios``, ``weighted``;
+* episodic_policy_evaluation: ``fixed_sweeps`` (k named), ``discounted`` (gamma < 1 named),
+  ``uniform_policy``; episodic_value_iteration: ``fixed_sweeps``, ``discounted``, ``action_average``.
 
 Tolerances
 ----------
@@ -108,7 +114,8 @@ Tolerances
 ``exact_solve`` (1e-10 (1 + max|R|) / (1 - gamma): one LU solve) and ``two_solves``
 (1e-9 (1 + max|R|) / (1 - gamma)^2); students are graded with more slack, because their iterative
 methods stop at a tolerance: ``values`` (rtol 1e-6, atol 1e-6 (1 + max|R|) / (1 - gamma)) passes a value
-iteration stopped at ||V_k+1 - V_k|| < 1e-6 at every gamma <= 0.99, and ``samples`` (1e-5) passes float32
+iteration stopped at ||V_k+1 - V_k|| < 1e-6 at every gamma <= 0.99, ``episodic_values`` puts the expected
+number of steps to termination in the place of 1 / (1 - gamma), and ``samples`` (1e-5) passes float32
 code. Every catalogued mistake is off by far more. ``check(..., rtol=, atol=)`` overrides them (``atol``
 in units of the concept's scale).
 

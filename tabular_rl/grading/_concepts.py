@@ -109,6 +109,14 @@ TOLERANCES = {
             lambda x: (1 + _r_max(x)) * _horizon_eff(x),
         ),
         Tolerance(
+            "episodic_values", 1e-6, 1e-6, "(1 + max|R|) (1 + max_s E[steps to a terminal state])",
+            "at gamma = 1 the values scale with the episode length, not 1 / (1 - gamma): |V| <= max|R| E[T]; the "
+            "expected number of steps E[T] (under the evaluated policy, or an optimal one for value iteration) "
+            "takes the place of 1 / (1 - gamma), so an iterative evaluation stopped at ||V_k+1 - V_k|| < 1e-8 "
+            "passes, as in the discounted case.",
+            lambda x: (1 + _r_max(x)) * (1 + _expected_steps(x)),
+        ),
+        Tolerance(
             "gradients", 1e-6, 1e-6, "(1 + max|R|) / (1 - gamma)^2",
             "the softmax gradient d pi A / (1 - gamma) is bounded by 2 max|R| / (1 - gamma)^2 and combines two "
             "solves (d and V); a student's iterative evaluation inside it errs on that scale.",
@@ -148,6 +156,18 @@ def _sample_scale(x):
         b_min = float(np.min(x["behavior"][x["behavior"] > 0], initial=1.0))
         ratio = (1.0 / b_min) ** H
     return (1.0 + big) * (1.0 + ratio) * size
+
+
+def _episodic_mdp(x, R=None, gamma=1.0):
+    return TabularMDP(x["P"], x["R"] if R is None else R, gamma, terminal=x["terminal"])
+
+
+def _expected_steps(x):
+    """max_s E[steps to a terminal state] under x["pi"], or under an optimal policy when there is none."""
+    mdp = _episodic_mdp(x)
+    pi = x["pi"] if "pi" in x else policy_iteration(mdp).policy
+    steps = policy_evaluation(mdp.with_(R=(~mdp.terminal).astype(np.float64)), pi)
+    return float(np.max(steps, initial=0.0))
 
 
 # ------------------------------------------------------------------------------------- mistakes
@@ -993,14 +1013,115 @@ _PER_DECISION_IMPORTANCE_SAMPLING = dict(
 )
 
 
+# ---------------------------------------------------------------------- episodic (gamma = 1)
+@st.composite
+def _episodic_inputs(draw, with_policy):
+    """An episodic MDP (gamma = 1, terminal states absorbing with zero reward) as plain arrays; a proper policy
+    for policy evaluation; for value iteration every policy is proper (so V* is finite and VI converges)."""
+    mdp = draw(trs.episodic_mdps(max_states=5, max_actions=3, sparse=False, all_proper=not with_policy))
+    x = dict(P=mdp.todense(), R=np.array(mdp.R), terminal=np.array(mdp.terminal))
+    if with_policy:
+        x["pi"] = draw(trs.proper_policies(mdp, bound=2.0))
+    return x
+
+
+def _episodic_sweeps(optimal):
+    def fn(x):
+        P, R = x["P"], x["R"]
+        out, V = Variants(), np.zeros(P.shape[0])
+        for k in range(1, 1001):
+            Q = R + P @ V
+            V = Q.max(axis=1) if optimal else np.einsum("sa,sa->s", x["pi"], Q)
+            if k <= 10 or k in (20, 50, 100, 200, 500, 1000):
+                out[f"{k} sweeps"] = V.copy()
+        return out
+
+    return fn
+
+
+def _episodic_discounted(optimal):
+    def fn(x):
+        out = Variants()
+        for g in (0.9, 0.95, 0.99):
+            mdp = _episodic_mdp(x, gamma=g)
+            out[f"gamma = {g}"] = policy_iteration(mdp).V if optimal else policy_evaluation(mdp, x["pi"])
+        return out
+
+    return fn
+
+
+def _episodic_identity(optimal):
+    def fn(x, got, call):
+        Q = x["R"] + x["P"] @ got
+        backup = Q.max(axis=1) if optimal else np.einsum("sa,sa->s", x["pi"], Q)
+        res = np.where(x["terminal"], got, backup - got)
+        s = int(np.argmax(np.abs(res)))
+        what = "max_a (r + P V)" if optimal else "r_pi + P_pi V"
+        return (f"V = {what} at transient states and V = 0 at terminal ones (gamma = 1): your V's residual is "
+                f"{_fmt(res[s])} at state {s}{' (terminal)' if x['terminal'][s] else ''}")
+
+    return fn
+
+
+_EPISODIC_LAYOUTS = ("P (S, A, S), R (S, A), terminal (S,) bool: terminal states are absorbing with zero reward "
+                     "(their rows of P and R already say so); gamma = 1 (undiscounted, episodic)")
+
+_EPISODIC_POLICY_EVALUATION = dict(
+    name="episodic_policy_evaluation",
+    signature="fn(P, R, terminal, pi) -> V",
+    layouts=_EPISODIC_LAYOUTS + "; pi (S, A) a proper policy (it reaches a terminal state with probability 1); "
+            "returns V (S,), the expected undiscounted return to termination, 0 at terminal states",
+    reference="tabular_rl.policy_evaluation(TabularMDP(P, R, 1.0, terminal=terminal), pi)  (one LU solve of the "
+              "transient block I - P_TT)",
+    tolerance="episodic_values",
+    comparison="entrywise within the tolerance",
+    mistakes=(
+        Mistake("fixed_sweeps", "iterative evaluation stopped after a fixed number of sweeps from V = 0; iterate "
+                "until ||V_k+1 - V_k|| is below a tolerance (or solve the transient block)", _episodic_sweeps(False)),
+        Mistake("discounted", "discounted with gamma < 1; the episodic task is undiscounted (gamma = 1)",
+                _episodic_discounted(False)),
+        Mistake("uniform_policy", "evaluated the uniform random policy: the policy pi was not used",
+                lambda x: policy_evaluation(_episodic_mdp(x), np.full(x["pi"].shape, 1.0 / x["pi"].shape[1]))),
+    ),
+    inputs=_episodic_inputs(True),
+    expected_fn=lambda x: policy_evaluation(_episodic_mdp(x), x["pi"]),
+    output="array",
+    shape_of=_values_shape,
+    identity=_episodic_identity(False),
+)
+
+_EPISODIC_VALUE_ITERATION = dict(
+    name="episodic_value_iteration",
+    signature="fn(P, R, terminal) -> V_star",
+    layouts=_EPISODIC_LAYOUTS + "; every policy is proper in the inputs drawn; returns the optimal values V* (S,), "
+            "0 at terminal states",
+    reference="tabular_rl.policy_iteration(TabularMDP(P, R, 1.0, terminal=terminal)).V  (exact, from a proper "
+              "starting policy)",
+    tolerance="episodic_values",
+    comparison="entrywise within the tolerance",
+    mistakes=(
+        Mistake("fixed_sweeps", "stopped after a fixed number of sweeps from V = 0; iterate until "
+                "||V_k+1 - V_k|| is below a tolerance", _episodic_sweeps(True)),
+        Mistake("discounted", "discounted with gamma < 1; the episodic task is undiscounted (gamma = 1)",
+                _episodic_discounted(True)),
+        Mistake("action_average", "averaged over actions instead of taking the max (evaluated the uniform "
+                "random policy)",
+                lambda x: policy_evaluation(_episodic_mdp(x), np.full(x["R"].shape, 1.0 / x["R"].shape[1]))),
+    ),
+    inputs=_episodic_inputs(False),
+    expected_fn=lambda x: policy_iteration(_episodic_mdp(x)).V,
+    output="array",
+    shape_of=_values_shape,
+    identity=_episodic_identity(True),
+)
+
+
 # ------------------------------------------------------------------------------------ registry
 _DEFINITIONS = [
     _POLICY_EVALUATION, _Q_VALUES, _VALUE_ITERATION, _POLICY_ITERATION, _DISCOUNTED_VISITATION, _GAE, _PPO,
     _POLICY_GRADIENT, _MAXENT_BACKWARD, _MAXENT_FORWARD, _IMPORTANCE_SAMPLING, _PER_DECISION_IMPORTANCE_SAMPLING,
+    _EPISODIC_POLICY_EVALUATION, _EPISODIC_VALUE_ITERATION,
 ]
-# The episodic concepts (gamma = 1 with terminal states: policy evaluation and value iteration of
-# proper policies) are two more entries of this list once TabularMDP takes terminal states: their
-# inputs come from an episodic-MDP strategy and their reference from the same library calls.
 
 _REGISTRY = {d["name"]: Concept(**dict(d, tolerance=TOLERANCES[d["tolerance"]])) for d in _DEFINITIONS}
 
@@ -1030,6 +1151,8 @@ def concepts():
     maxent_forward_pass                fn(P, policy, horizon, p0) -> D
     importance_sampling                fn(states, actions, rewards, target, behavior, gamma) -> estimate
     per_decision_importance_sampling   fn(states, actions, rewards, target, behavior, gamma) -> estimate
+    episodic_policy_evaluation         fn(P, R, terminal, pi) -> V
+    episodic_value_iteration           fn(P, R, terminal) -> V_star
     """
     return dict(_REGISTRY)
 
