@@ -24,7 +24,8 @@ from tabular_rl import grading
 N = 25
 CONCEPTS = grading.concepts()
 #: Mistakes that hypothesis needs more examples to expose (the failing region is small).
-MORE_EXAMPLES = {("policy_iteration", "myopic"): 200, ("maxent_forward_pass", "stationary"): 100}
+MORE_EXAMPLES = {("policy_iteration", "myopic"): 200, ("policy_iteration", "single_improvement"): 200,
+                 ("maxent_forward_pass", "stationary"): 100}
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 

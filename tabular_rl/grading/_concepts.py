@@ -331,7 +331,7 @@ def _optimal(x):
 
 
 @st.composite
-def _mdp_inputs(draw, keys, *, max_states=5, max_actions=3):
+def _mdp_inputs(draw, keys, *, max_states=4, max_actions=3):
     """Plain-array MDP inputs (P dense (S, A, S), R (S, A), gamma, mu, pi, theta), in ``keys``' order."""
     mdp = draw(trs.mdps(max_states=max_states, max_actions=max_actions, sparse=False,
                         reward_shape="state_action"))
@@ -905,7 +905,7 @@ def _is_inputs(draw):
     mdp = draw(trs.mdps(max_states=3, max_actions=2, sparse=False, reward_shape="state_action",
                         gamma=trs.gammas(max_value=1.0)))
     S, A = mdp.shape
-    H = draw(st.integers(1, 3))
+    H = draw(st.integers(1, 2))  # two steps tell per-decision from ordinary IS; more only slows the search
     behavior = softmax(draw(trs.logits((S, A), bound=2.0)))  # full support: covers any target
     target = draw(trs.policies(S, A, bound=4.0, deterministic=False))  # no zeros: every ratio is finite
     tr = draw(trs.trajectories(mdp, behavior, horizon=H, max_episodes=3))
@@ -1018,7 +1018,7 @@ _PER_DECISION_IMPORTANCE_SAMPLING = dict(
 def _episodic_inputs(draw, with_policy):
     """An episodic MDP (gamma = 1, terminal states absorbing with zero reward) as plain arrays; a proper policy
     for policy evaluation; for value iteration every policy is proper (so V* is finite and VI converges)."""
-    mdp = draw(trs.episodic_mdps(max_states=5, max_actions=3, sparse=False, all_proper=not with_policy))
+    mdp = draw(trs.episodic_mdps(max_states=4, max_actions=3, sparse=False, all_proper=not with_policy))
     x = dict(P=mdp.todense(), R=np.array(mdp.R), terminal=np.array(mdp.terminal))
     if with_policy:
         x["pi"] = draw(trs.proper_policies(mdp, bound=2.0))
