@@ -363,3 +363,24 @@ def test_results_are_fresh_arrays():
     for res in (policy_iteration(mdp), value_iteration(mdp), finite_horizon_optimal(mdp, 2)):
         for arr in (res.V, res.Q, res.policy):
             assert arr.flags.writeable and not np.shares_memory(arr, mdp.R)
+
+
+def test_policy_iteration_warm_start_on_large_sparse_mdps_reaches_the_same_optimum():
+    """Sparse MDPs of at least WARM_START_MIN_STATES states start from the greedy policy of a few
+    value-iteration sweeps: the optimum is policy iteration's (same exact V* as from action 0, no
+    strictly improving action), in fewer improvement steps. Catches a warm start that stops at the
+    VI policy without the exact evaluation, or one that is never used."""
+    from tabular_rl.control import WARM_START_MIN_STATES
+    from tabular_rl.gridworld import open_grid
+
+    n = int(np.ceil(np.sqrt(WARM_START_MIN_STATES)))
+    base = open_grid(n, slip=0.2, gamma=0.95)
+    S, A = base.shape
+    mdp = base.with_(R=np.random.default_rng(0).random((S, A)))
+    warm = policy_iteration(mdp)
+    cold = policy_iteration(mdp, pi0=np.eye(A)[np.zeros(S, dtype=int)])
+    R, H = scale(mdp)
+    np.testing.assert_allclose(warm.V, cold.V, rtol=0, atol=tol2(mdp))
+    assert warm.converged and warm.n_iterations < cold.n_iterations
+    Q = mdp.R + mdp.gamma * mdp.expected_next(warm.V)
+    assert np.max(Q.max(axis=1) - warm.V) <= tol1(mdp)
