@@ -26,7 +26,6 @@ __all__ = [
     "check_shape",
     "check_real",
     "check_terminal",
-    "check_trajectories",
     "input_dtype",
     "row_sum_tolerance",
 ]
@@ -401,26 +400,6 @@ def check_rng(rng):
             f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)), got {type(rng).__name__}"
         )
     return rng
-
-
-def check_trajectories(trajectories, mdp_or_shape=None, name="trajectories"):
-    """``trajectories`` must be a :class:`tabular_rl.Trajectories` whose indices fit the MDP.
-
-    ``mdp_or_shape`` is the MDP or its ``(S, A)``; None skips the index check.
-    """
-    from .sampling import Trajectories  # sampling imports this module
-
-    if not isinstance(trajectories, Trajectories):
-        raise TypeError(
-            f"{name} must be a tabular_rl.Trajectories (e.g. from rollout), got {type(trajectories).__name__}"
-        )
-    if mdp_or_shape is not None:
-        if isinstance(mdp_or_shape, tuple):
-            S, A = mdp_or_shape
-        else:
-            S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
-        trajectories.check_against((S, A), name)
-    return trajectories
 
 
 def as_array(x, name):

@@ -14,6 +14,7 @@ from scipy.optimize import nnls
 
 from . import _kernels
 from . import _validation as _v
+from .sampling import check_trajectories
 from .control import policy_iteration
 from .evaluation import discounted_visitation, discounted_visitation_unnormalized
 
@@ -186,7 +187,7 @@ def trajectory_feature_counts(mdp, trajectories, features, *, gamma=None):
     array([[1. , 0.5],
            [0. , 1.5]])
     """
-    _v.check_trajectories(trajectories, mdp)
+    check_trajectories(trajectories, mdp)
     phi = check_features(features, mdp, "features")
     gamma = mdp.gamma if gamma is None else _v.check_gamma(gamma)
     H = trajectories.horizon

@@ -23,7 +23,7 @@ import numpy as np
 from . import _validation as _v
 from .evaluation import finite_horizon_values, state_distributions
 from .mdp import TabularMDP
-from .sampling import Trajectories, rollout
+from .sampling import Trajectories, check_trajectories, rollout
 
 __all__ = [
     "DAggerResult",
@@ -87,7 +87,7 @@ def state_action_counts(mdp, trajectories):
     array([[0., 2.],
            [0., 0.]])
     """
-    _v.check_trajectories(trajectories, mdp)
+    check_trajectories(trajectories, mdp)
     S, A = mdp.shape
     H = trajectories.horizon
     flat = trajectories.states[:, :H] * A + trajectories.actions
@@ -186,7 +186,7 @@ def behavior_cloning_objective(mdp, pi, trajectories):
     >>> float(np.exp(behavior_cloning_objective(mdp, [[0.25, 0.75]], tr)))   # 0.75 * 0.25
     0.1875
     """
-    _v.check_trajectories(trajectories, mdp)
+    check_trajectories(trajectories, mdp)
     H = trajectories.horizon
     pi = _v.check_policy(pi, mdp, horizon=H, time_varying=True)
     s, a = trajectories.states[:, :H], trajectories.actions

@@ -20,6 +20,7 @@ Conventions:
 import numpy as np
 
 from . import _validation as _v
+from .sampling import check_trajectories
 
 __all__ = [
     "cumulative_ratios",
@@ -39,7 +40,7 @@ def _as_time_varying(pi, H):
 
 def _check_inputs(trajectories, target, behavior):
     """Validate (trajectories, target, behavior); return (traj, e (H,S,A), b (H,S,A))."""
-    _v.check_trajectories(trajectories)
+    check_trajectories(trajectories)
     H = trajectories.horizon
     e = _v.as_float_array(target, "target")
     if e.ndim not in (2, 3) or 0 in e.shape[-2:]:

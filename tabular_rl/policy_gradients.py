@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from . import _validation as _v
+from .sampling import check_trajectories
 from .evaluation import _evaluate, _finite_horizon_backward
 from . import _kernels
 from .policies import log_softmax, softmax
@@ -732,7 +733,7 @@ def reinforce_gradient_samples(trajectories, theta, gamma, *, method="reward_to_
     if A < 1:
         raise ValueError(f"theta must have at least one action column, got shape {theta.shape}")
     try:
-        _v.check_trajectories(trajectories, (S, A))
+        check_trajectories(trajectories, (S, A))
     except ValueError as exc:
         # S and A come from theta here (there is no MDP): the culprit may be either argument.
         raise ValueError(f"{exc} (S, A) = {theta.shape} is the shape of theta") from None

@@ -48,7 +48,7 @@ from . import bounds as _b
 from ._kernels import forward_distributions
 from .evaluation import _sparse_lu
 from .policies import softmax
-from .sampling import rollout
+from .sampling import check_trajectories, rollout
 
 __all__ = [
     "PPOHistory",
@@ -879,7 +879,7 @@ def sampled_clipped_surrogate_objective(mdp, trajectories, pi_old, pi_new, advan
     >>> sampled_clipped_surrogate_objective(mdp, tr, [[0.5, 0.5]], [[1.0, 0.0]], [[0.5, -0.5]], 0.2)
     0.4
     """
-    trajectories = _v.check_trajectories(trajectories, mdp)
+    trajectories = check_trajectories(trajectories, mdp)
     pi_old, pi_new = _old_new(mdp, pi_old, pi_new, "sampled_clipped_surrogate_objective")
     epsilon = _check_epsilon(epsilon)
     adv = _v.as_float_array(advantages, "advantages")

@@ -89,6 +89,24 @@ class Trajectories:
         return self
 
 
+def check_trajectories(trajectories, mdp_or_shape=None, name="trajectories"):
+    """``trajectories`` must be a :class:`tabular_rl.Trajectories` whose indices fit the MDP.
+
+    ``mdp_or_shape`` is the MDP or its ``(S, A)``; None skips the index check.
+    """
+    if not isinstance(trajectories, Trajectories):
+        raise TypeError(
+            f"{name} must be a tabular_rl.Trajectories (e.g. from rollout), got {type(trajectories).__name__}"
+        )
+    if mdp_or_shape is not None:
+        if isinstance(mdp_or_shape, tuple):
+            S, A = mdp_or_shape
+        else:
+            S, A = mdp_or_shape.n_states, mdp_or_shape.n_actions
+        trajectories.check_against((S, A), name)
+    return trajectories
+
+
 def _int_array(x, name):
     arr = _v.as_array(x, name)
     if arr.size == 0 and arr.dtype == np.float64:
@@ -101,7 +119,7 @@ def _int_array(x, name):
 def discounted_returns(trajectories, gamma):
     r"""Per-episode discounted return :math:`G = \sum_{t=0}^{H-1}\gamma^t r_t`, shape (N,)."""
     gamma = _v.check_gamma(gamma)
-    _v.check_trajectories(trajectories)
+    check_trajectories(trajectories)
     H = trajectories.horizon
     return trajectories.rewards @ (gamma ** np.arange(H))
 
