@@ -245,6 +245,23 @@ class PerformanceBounds:
         :math:`2\gamma\epsilon/(1-\gamma)^2 \cdot` ``expected_tv``.
     J_old : float
         :math:`J(\pi)`, to turn the bounds into bounds on :math:`J(\pi')`.
+
+    Examples
+    --------
+    :func:`performance_bounds` returns one. One state, two actions paying 1 and 0,
+    gamma = 0.5; the old policy is uniform (J = 1, advantages +-0.5), the new one always
+    takes action 0 (J = 2). With one state the surrogate 2 * 0.5 = 1 is exact; the
+    penalty is 2 * 0.5 * 0.5 / 0.5**2 * TV 0.5 = 1.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)   # V of uniform = 0.5 / 0.5 = 1
+    >>> from tabular_rl.bounds import performance_bounds
+    >>> b = performance_bounds(mdp, [[1.0, 0.0]], [[0.5, 0.5]])
+    >>> b.lower, b.surrogate, b.upper                       # J(new) - J(old) = 1 lies inside
+    (0.0, 1.0, 2.0)
+    >>> b.epsilon, b.expected_tv, b.penalty, b.J_old
+    (0.5, 0.5, 1.0, 1.0)
     """
 
     lower: float
@@ -351,6 +368,24 @@ class KLPerformanceBounds:
     kl_direction : str
         ``"new_old"`` for KL(pi' || pi) (CPO's statement) or ``"old_new"``.
     J_old : float
+
+    Examples
+    --------
+    :func:`kl_performance_bounds` returns one. The MDP and policies of
+    :class:`PerformanceBounds`: KL(new || uniform) = log 2, so the penalty is
+    sqrt(2) * 0.5 * 0.5 / 0.5**2 * sqrt(log 2) = sqrt(2 log 2). The other direction is
+    infinite: the new policy never takes action 1, which the old one does.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)   # V of uniform = 0.5 / 0.5 = 1
+    >>> from tabular_rl.bounds import kl_performance_bounds
+    >>> b = kl_performance_bounds(mdp, [[1.0, 0.0]], [[0.5, 0.5]])
+    >>> round(b.expected_kl, 4), round(b.penalty, 4), round(b.lower, 4)   # log 2; 1 - 1.1774
+    (0.6931, 1.1774, -0.1774)
+    >>> b = kl_performance_bounds(mdp, [[1.0, 0.0]], [[0.5, 0.5]], kl_direction="old_new")
+    >>> b.kl_direction, b.expected_kl, b.lower
+    ('old_new', inf, -inf)
     """
 
     lower: float
@@ -450,6 +485,22 @@ class VisitationDifference:
         Its 1-norm.
     bound : float
         The right-hand side.
+
+    Examples
+    --------
+    :func:`visitation_difference_bound` returns one. From state 0, action 0 stays and
+    action 1 moves to the absorbing state 1; gamma = 0.5, start in state 0. Staying has
+    d = (1, 0); leaving at once has d = (0.5, 0.5). The policies differ in state 0 only
+    (TV 1, all of the old visitation), so the bound is 2 * 0.5 / 0.5 * 1 = 2.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.bounds import visitation_difference_bound
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[[0.0, 0.0], [1.0, 1.0]], gamma=0.5, mu=[1.0, 0.0])
+    >>> v = visitation_difference_bound(mdp, [[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]])
+    >>> v.difference, v.l1, v.bound
+    (array([-0.5,  0.5]), 1.0, 2.0)
     """
 
     difference: np.ndarray
@@ -528,6 +579,25 @@ class TRPOBounds:
     C : float
         :math:`4\epsilon\gamma/(1-\gamma)^2`.
     J_old : float
+
+    Examples
+    --------
+    :func:`trpo_bounds` returns one. One state, two actions paying 1 and 0, gamma = 0.5;
+    from the uniform policy (J = 1, advantages +-0.5) to (0.75, 0.25), J = 1.5. Then
+    C = 4 * 0.5 * 0.5 / 0.5**2 = 4, alpha = TV = 0.25 and the surrogate
+    2 * (0.75 - 0.25) * 0.5 = 0.5 (exact with one state), so lower = 0.5 - 4 * 0.25**2.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)   # V of uniform = 0.5 / 0.5 = 1
+    >>> from tabular_rl.bounds import trpo_bounds
+    >>> b = trpo_bounds(mdp, [[0.75, 0.25]], [[0.5, 0.5]])
+    >>> b.C, b.alpha, b.surrogate
+    (4.0, 0.25, 0.5)
+    >>> b.lower, b.upper                                    # J(new) - J(old) = 0.5
+    (0.25, 0.75)
+    >>> round(b.max_kl, 4), round(b.lower_kl, 4)            # KL(old || new) = 0.5 log(4/3)
+    (0.1438, -0.0754)
     """
 
     lower: float
@@ -624,6 +694,23 @@ class CPIBound:
     pi_new : ndarray, shape (S, A)
         The mixture :math:`(1-\alpha)\pi + \alpha\pi'`.
     J_old : float
+
+    Examples
+    --------
+    :func:`cpi_mixture_bound` returns one. One state, two actions paying 1 and 0,
+    gamma = 0.5, the uniform policy (J = 1) mixed with weight 0.25 into "always action 0":
+    the mixture (0.625, 0.375) has J = 0.625 / 0.5 = 1.25. The penalty is
+    2 * 0.5 * 0.5 * 0.25**2 / 0.5**2 = 0.125.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)   # V of uniform = 0.5 / 0.5 = 1
+    >>> from tabular_rl.bounds import cpi_mixture_bound
+    >>> b = cpi_mixture_bound(mdp, [[1.0, 0.0]], [[0.5, 0.5]], 0.25)
+    >>> b.pi_new
+    array([[0.625, 0.375]])
+    >>> b.surrogate, b.penalty, b.lower                     # J(new) - J(old) = 0.25 >= 0.125
+    (0.25, 0.125, 0.125)
     """
 
     lower: float
@@ -707,6 +794,23 @@ class TrustRegionBound:
         ``surrogate >= 0``: the premise under which ``lower`` bounds :math:`J(\pi') - J(\pi)`
         (an argmax over a set that contains :math:`\pi` always satisfies it).
     J_old : float
+
+    Examples
+    --------
+    :func:`trust_region_lower_bound` returns one. One state, two actions paying 1 and 0,
+    gamma = 0.5, a step from uniform to (0.75, 0.25): the surrogate is 0.5 >= 0, so the
+    bound applies; epsilon = |0.75 * 0.5 - 0.25 * 0.5| = 0.25 and
+    delta = 0.75 log 1.5 + 0.25 log 0.5.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)   # V of uniform = 0.5 / 0.5 = 1
+    >>> from tabular_rl.bounds import trust_region_lower_bound
+    >>> b = trust_region_lower_bound(mdp, [[0.75, 0.25]], [[0.5, 0.5]])
+    >>> b.applies, b.surrogate, b.epsilon
+    (True, 0.5, 0.25)
+    >>> round(b.delta, 4), round(b.lower, 4)                # -sqrt(2 delta) * 0.5 * 0.25 / 0.5**2
+    (0.1308, -0.2557)
     """
 
     lower: float

@@ -242,6 +242,23 @@ class PolicyEvaluation:
         Normalised discounted state visitation, sums to 1.
     rho : ndarray, shape (S, A)
         Normalised occupancy :math:`d(s)\pi(a|s)`, sums to 1.
+
+    Examples
+    --------
+    :func:`evaluate` returns one. A single state with two actions paying 0 and 1,
+    the uniform policy and gamma = 0.5: each step pays 0.5 on average, so
+    V = 0.5 / (1 - 0.5) = 1.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, evaluate
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[0.0, 1.0]], gamma=0.5)
+    >>> ev = evaluate(mdp, [[0.5, 0.5]])
+    >>> ev.V, ev.J
+    (array([1.]), 1.0)
+    >>> ev.Q                                                # r + 0.5 * V
+    array([[0.5, 1.5]])
+    >>> ev.adv, ev.rho                                      # Q - V; d(s) pi(a|s)
+    (array([[-0.5,  0.5]]), array([[0.5, 0.5]]))
     """
 
     V: np.ndarray
@@ -384,6 +401,17 @@ def q_values(mdp, pi):
     r"""Action values :math:`Q^\pi(s,a) = r(s,a) + \gamma\sum_{s'}P(s'|s,a)V^\pi(s')`, shape (S, A).
 
     At gamma == 1 (episodic MDP), ``pi`` must be proper, as in :func:`policy_evaluation`.
+
+    Examples
+    --------
+    One state, two actions paying 0 and 1, gamma = 0.5. The uniform policy earns 0.5
+    a step, so V = 0.5 / (1 - 0.5) = 1 and Q(a) = r(a) + 0.5 * 1.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, q_values
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[0.0, 1.0]], gamma=0.5)
+    >>> q_values(mdp, [[0.5, 0.5]])
+    array([[0.5, 1.5]])
     """
     pi = _v.check_policy(pi, mdp)
     return _evaluate(mdp, pi, visitation=False, what="q_values")[1]
@@ -393,6 +421,16 @@ def advantages(mdp, pi):
     r"""Advantages :math:`A^\pi = Q^\pi - V^\pi`, shape (S, A); :math:`\sum_a\pi(a|s)A^\pi(s,a)=0`.
 
     At gamma == 1 (episodic MDP), ``pi`` must be proper, as in :func:`policy_evaluation`.
+
+    Examples
+    --------
+    The MDP of :func:`q_values`: Q = [0.5, 1.5] and V = 1 under the uniform policy.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, advantages
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[0.0, 1.0]], gamma=0.5)
+    >>> advantages(mdp, [[0.5, 0.5]])                       # Q - V; averages to 0 under pi
+    array([[-0.5,  0.5]])
     """
     pi = _v.check_policy(pi, mdp)
     V, Q, _ = _evaluate(mdp, pi, visitation=False, what="advantages")
@@ -403,6 +441,19 @@ def expected_return(mdp, pi):
     r"""The objective :math:`J(\pi) = \mu^\top V^\pi = E[\sum_t\gamma^t r_t]`, a float.
 
     At gamma == 1 (episodic MDP, proper ``pi``) it is the expected undiscounted return of an episode.
+
+    Examples
+    --------
+    The chain 0 -> 1 -> 1 -> ... of :func:`policy_evaluation` has V = [3, 4]; J averages
+    V over the start distribution.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, expected_return
+    >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])
+    >>> expected_return(TabularMDP(P, R=[1.0, 2.0], gamma=0.5, mu=[1.0, 0.0]), [[1.0], [1.0]])
+    3.0
+    >>> expected_return(TabularMDP(P, R=[1.0, 2.0], gamma=0.5, mu=[0.5, 0.5]), [[1.0], [1.0]])   # (3 + 4) / 2
+    3.5
     """
     pi = _v.check_policy(pi, mdp)
     V = _evaluate(mdp, pi, visitation=False, what="expected_return")[0]
@@ -534,6 +585,20 @@ def bellman_residual(mdp, pi, V):
     Returns
     -------
     float
+
+    Examples
+    --------
+    The chain 0 -> 1 -> 1 -> ... of :func:`policy_evaluation`: its values [3, 4] leave
+    no residual; V = 0 leaves the largest reward, 2.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, bellman_residual
+    >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[1.0, 2.0], gamma=0.5)
+    >>> bellman_residual(mdp, [[1.0], [1.0]], [3.0, 4.0])
+    0.0
+    >>> bellman_residual(mdp, [[1.0], [1.0]], [0.0, 0.0])  # max(|1 - 0|, |2 - 0|)
+    2.0
     """
     pi = _v.check_policy(pi, mdp)
     V = _v.check_shape(_v.as_float_array(V, "V"), (mdp.n_states,), "V")
@@ -557,6 +622,24 @@ class FiniteHorizonEvaluation:
         :math:`d_{t+1} = d_t P_{\pi_t}`; each row sums to 1.
     J : float
         :math:`\mu^\top V_0 = \sum_t \gamma^t d_t^\top r_{\pi_t}`.
+
+    Examples
+    --------
+    :func:`finite_horizon_values` returns one. The chain 0 -> 1 -> 1 -> ... paying 1 in
+    state 0 and 2 in state 1, for 2 steps at gamma = 1, started in state 0:
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, finite_horizon_values
+    >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[1.0, 2.0], gamma=1.0, mu=[1.0, 0.0])
+    >>> ev = finite_horizon_values(mdp, [[1.0], [1.0]], horizon=2)
+    >>> ev.V                                                # V_0 = [1 + 2, 2 + 2], V_1 = r, V_2 = 0
+    array([[3., 4.],
+           [1., 2.],
+           [0., 0.]])
+    >>> ev.d, ev.J                                          # in state 0 at t = 0, state 1 at t = 1
+    (array([[1., 0.],
+           [0., 1.]]), 3.0)
     """
 
     V: np.ndarray
@@ -622,6 +705,20 @@ def state_distributions(mdp, pi, horizon, *, p0=None):
 
     :math:`d_0 = p_0` (default ``mdp.mu``) and
     :math:`d_{t+1}(s') = \sum_{s,a} d_t(s)\pi_t(a|s)P(s'|s,a)`; each row sums to 1.
+
+    Examples
+    --------
+    State 0 stays with probability 1/2, else moves to the absorbing state 1: the mass
+    left in state 0 halves every step.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, state_distributions
+    >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.9)
+    >>> state_distributions(mdp, [[1.0], [1.0]], 3, p0=[1.0, 0.0])
+    array([[1.  , 0.  ],
+           [0.5 , 0.5 ],
+           [0.25, 0.75]])
     """
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)

@@ -36,7 +36,27 @@ __all__ = [
 
 
 def check_features(phi, mdp, name="phi"):
-    """Validate features: shape (S, K) or (S, A, K), finite. Returns (S, A, K) float array."""
+    """Validate features: shape (S, K) or (S, A, K), finite. Returns (S, A, K) float array.
+
+    State features (S, K) are repeated for every action; anything else raises ``ValueError``
+    naming the expected shapes.
+
+    Examples
+    --------
+    Two states, three actions, one indicator feature per state:
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.features import check_features
+    >>> mdp = TabularMDP(np.full((2, 3, 2), 0.5), R=[0.0, 0.0], gamma=0.5)
+    >>> phi = check_features(np.eye(2), mdp)
+    >>> phi.shape, phi[1, 2]                                # phi(s=1, a=2) = phi(s=1)
+    ((2, 3, 2), array([0., 1.]))
+    >>> check_features(np.eye(3), mdp)
+    Traceback (most recent call last):
+    ...
+    ValueError: phi must have shape (2, K) or (2, 3, K), got (3, 3)
+    """
     phi = _v.as_float_array(phi, name)
     S, A = mdp.shape
     if phi.ndim == 2 and phi.shape[0] == S:
@@ -365,6 +385,18 @@ class ClosestMixture:
     duality_gap : float
         A certified bound on ``distance`` minus the true minimum over the simplex
         (from the dual point :math:`w = (\mu_E - \bar\mu)/\|\mu_E-\bar\mu\|`); 0 up to round-off.
+
+    Examples
+    --------
+    :func:`closest_mixture` returns one. The segment from (0, 0) to (2, 0) is closest to
+    (0.5, 1) at its point (0.5, 0), a quarter of the way along, at distance 1.
+
+    >>> from tabular_rl import closest_mixture
+    >>> res = closest_mixture([[0.0, 0.0], [2.0, 0.0]], [0.5, 1.0])
+    >>> res.weights, res.feature_expectations, res.distance
+    (array([0.75, 0.25]), array([0.5, 0. ]), 1.0)
+    >>> bool(res.duality_gap < 1e-12)
+    True
     """
 
     weights: np.ndarray
@@ -561,7 +593,7 @@ class ApprenticeshipResult:
     Attributes
     ----------
     method : str
-        ``"projection"`` or ``"max_margin"``.
+        ``"projection_method"`` or ``"max_margin_method"``.
     policies : ndarray, shape (m, S, A)
         :math:`\pi^{(0)}` (the initial policy) and the exact optimal policies
         :math:`\pi^{(i)}` for the rewards :math:`w^{(i)\top}\phi`.
@@ -590,6 +622,29 @@ class ApprenticeshipResult:
     n_iterations : int
     converged : bool
         Whether the last margin is <= ``epsilon``.
+
+    Examples
+    --------
+    :func:`projection_method` and :func:`max_margin_method` return one. One state, two
+    actions, one indicator feature per action, gamma = 0.5: an expert who always takes
+    action 1 has :math:`\mu_E = (0, 1/(1-0.5)) = (0, 2)`. The uniform start has
+    :math:`\mu^{(0)} = (1, 1)`, at distance :math:`\sqrt 2`; the best response to
+    :math:`w^{(1)} = \mu_E - \mu^{(0)} = (-1, 1)` is the expert's policy, and the
+    second margin is 0.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, projection_method
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[0.0, 0.0]], gamma=0.5)
+    >>> res = projection_method(mdp, np.eye(2)[None], [0.0, 2.0], epsilon=1e-9)
+    >>> res.method, res.converged, res.n_iterations
+    ('projection_method', True, 2)
+    >>> res.feature_expectations                            # mu(pi0), mu(pi1)
+    array([[1., 1.],
+           [0., 2.]])
+    >>> res.margins.round(6), res.mixture_weights           # sqrt(2), then 0: all weight on pi1
+    (array([1.414214, 0.      ]), array([0., 1.]))
+    >>> res.mixture_policy
+    array([[0., 1.]])
     """
 
     method: str

@@ -16,6 +16,16 @@ Conventions shared by every builder in this module
   Russell & Norvig's 0.8/0.1/0.1 is ``slip = 0.2``. ``stay`` never slips.
 * **Walls and the border.** A move into a wall or off the grid leaves the agent
   where it is.
+
+Examples
+--------
+``ACTION_NAMES`` names the action indices; a world without ``stay_action`` uses the first four.
+
+>>> from tabular_rl.gridworld import ACTION_NAMES, gridworld
+>>> ACTION_NAMES
+('left', 'down', 'right', 'up', 'stay')
+>>> ACTION_NAMES.index("up"), gridworld(["S.G"]).action_names == ACTION_NAMES[:4]
+(3, True)
 """
 
 import dataclasses
@@ -215,6 +225,24 @@ class GridWorld:
         The cell types that are terminal (absorbing with zero reward).
     action_names : tuple of str
         ``("left", "down", "right", "up")`` plus ``"stay"`` if present.
+
+    Examples
+    --------
+    A corridor of three cells, start S, goal G (entering it pays 1 and ends the
+    episode), gamma = 0.5: the cell next to G is worth 1, the start 0.5 * 1.
+
+    >>> from tabular_rl import policy_iteration
+    >>> from tabular_rl.gridworld import gridworld
+    >>> world = gridworld(["S.G"], gamma=0.5)
+    >>> world.n_states, world.mdp.shape, world.state(0, 2), world.cell_type(2)
+    (3, (3, 4), 2, 'G')
+    >>> world.cell_of_state.tolist()                        # (row, col) of each state
+    [[0, 0], [0, 1], [0, 2]]
+    >>> res = policy_iteration(world.mdp)
+    >>> print(world.render_values(res.V))
+    0.50 1.00 0.00
+    >>> print(world.render_policy(res.policy))              # "right" twice; G is terminal
+    >>G
     """
 
     layout: tuple

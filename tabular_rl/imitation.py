@@ -411,18 +411,61 @@ def drift_mdp(*, recoverable=True):
 
 
 def drift_expert():
-    """The drift MDP's expert: keep at g, switch at b, shape (2, 2)."""
+    """The drift MDP's expert: keep at g, switch at b, shape (2, 2).
+
+    Examples
+    --------
+    Row s is the expert's action distribution in state s (0 = g, 1 = b); it never
+    leaves g, so its cost over any horizon is 0.
+
+    >>> from tabular_rl import finite_horizon_values
+    >>> from tabular_rl.imitation import drift_expert, drift_mdp
+    >>> drift_expert()                                      # g: keep (0); b: switch back (1)
+    array([[1., 0.],
+           [0., 1.]])
+    >>> finite_horizon_values(drift_mdp(), drift_expert(), 10).J
+    0.0
+    """
     return np.eye(2)
 
 
 def drift_bc_learner(epsilon):
-    r"""Behaviour cloning's learner on the drift MDP: :math:`\pi(1|g)=\epsilon`, default action 0 at the unseen b."""
+    r"""Behaviour cloning's learner on the drift MDP: :math:`\pi(1|g)=\epsilon`, default action 0 at the unseen b.
+
+    Examples
+    --------
+    Once off track it stays off track, so over 3 steps the cost is
+    Pr(b at t=1) + Pr(b at t=2) = 0.1 + (1 - 0.9**2) = 0.29 (:func:`drift_bc_cost`).
+
+    >>> from tabular_rl import finite_horizon_values
+    >>> from tabular_rl.imitation import drift_bc_cost, drift_bc_learner, drift_mdp
+    >>> drift_bc_learner(0.1)                               # slips at g; keeps at b, never recovers
+    array([[0.9, 0.1],
+           [1. , 0. ]])
+    >>> round(-finite_horizon_values(drift_mdp(), drift_bc_learner(0.1), 3).J, 12), round(drift_bc_cost(3, 0.1), 12)
+    (0.29, 0.29)
+    """
     epsilon = _v.check_probability(epsilon, "epsilon")
     return np.array([[1.0 - epsilon, epsilon], [1.0, 0.0]])
 
 
 def drift_dagger_learner(epsilon):
-    r"""DAgger's learner on the drift MDP: error :math:`\epsilon` at both states, :math:`\pi(1|g)=\pi(0|b)=\epsilon`."""
+    r"""DAgger's learner on the drift MDP: error :math:`\epsilon` at both states, :math:`\pi(1|g)=\pi(0|b)=\epsilon`.
+
+    Examples
+    --------
+    It is off track with probability 0.1 at every step after the first, so over 3
+    steps the cost is 2 * 0.1 (:func:`drift_dagger_cost`), below the 0.29 of
+    :func:`drift_bc_learner`.
+
+    >>> from tabular_rl import finite_horizon_values
+    >>> from tabular_rl.imitation import drift_dagger_learner, drift_mdp
+    >>> drift_dagger_learner(0.1)                           # slips at g; recovers at b with 0.9
+    array([[0.9, 0.1],
+           [0.1, 0.9]])
+    >>> round(-finite_horizon_values(drift_mdp(), drift_dagger_learner(0.1), 3).J, 12)
+    0.2
+    """
     epsilon = _v.check_probability(epsilon, "epsilon")
     return np.array([[1.0 - epsilon, epsilon], [epsilon, 1.0 - epsilon]])
 
@@ -503,6 +546,25 @@ class DAggerResult:
     best_index : int
         Index (0-based, >= 1) of the trained iterate with the highest exact return
         (the lecture selects on validation data; exact J is available here).
+
+    Examples
+    --------
+    :func:`dagger` returns one. On the drift MDP over 3 steps: the uniform start
+    :math:`\hat\pi_1` is off track with probability 1/2 at t = 1 and t = 2 (cost 1,
+    return -1, and wrong half of the time). The first iteration rolls out the expert
+    (beta_1 = 1), which never leaves g, so behaviour cloning learns "keep" at g and the
+    default action at the unseen b: cost 0, whatever the random draws.
+
+    >>> import numpy as np
+    >>> from tabular_rl.imitation import dagger, drift_expert, drift_mdp
+    >>> res = dagger(drift_mdp(), drift_expert(), 3, n_iterations=2, n_episodes=2, rng=np.random.default_rng(0))
+    >>> res.returns, res.error_rates, res.expert_return
+    (array([-1.,  0.,  0.]), array([0.5, 0. , 0. ]), 0.0)
+    >>> res.dataset_sizes, res.betas, res.best_index        # 2 episodes x 3 steps per iteration
+    (array([ 0,  6, 12]), array([1., 0.]), 1)
+    >>> res.policies[1]
+    array([[1., 0.],
+           [1., 0.]])
     """
 
     policies: np.ndarray

@@ -84,6 +84,25 @@ class SoftValues:
         :math:`V_k` that ``Q`` was built from (``V`` is :math:`T V_k`), so
         :math:`\|V - V^{soft}\|_\infty \le \gamma\,\text{residual}/(1-\gamma)`.
         0.0 for a finite horizon.
+
+    Examples
+    --------
+    :func:`soft_values` returns one. One state, two actions paying 0 and log 3: one
+    step has soft value log(e^0 + e^log 3) = log 4 and policy (1/4, 3/4).
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.mce import soft_values
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[0.0], gamma=0.5)
+    >>> sv = soft_values(mdp, [[0.0, np.log(3)]], horizon=1)
+    >>> np.exp(sv.V[:, 0]), sv.policy[0], sv.converged      # V_0 = log 4, V_H = 0
+    (array([4., 1.]), array([[0.25, 0.75]]), True)
+
+    Discounted (gamma = 0.5): V = log 4 + 0.5 V, so V = 2 log 4; the policy is unchanged.
+
+    >>> sv = soft_values(mdp, [[0.0, np.log(3)]])
+    >>> np.exp(sv.V / 2).round(6), sv.policy.round(6), bool(sv.residual < 1e-9)
+    (array([4.]), array([[0.25, 0.75]]), True)
     """
 
     Q: np.ndarray

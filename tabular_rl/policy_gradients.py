@@ -454,6 +454,25 @@ class PolicyOptimizationHistory:
         Euclidean norm of the gradient of the ascended objective at :math:`\theta_k`
         (for NPG: of the vanilla gradient :math:`\nabla_\theta J`).
     step_size : float
+
+    Examples
+    --------
+    :func:`policy_gradient_ascent` and :func:`natural_policy_gradient_ascent` return one.
+    One state, two actions paying 1 and 0, gamma = 0.5, one step of size 1 from the
+    uniform policy (J = 0.5 / 0.5 = 1). The gradient is
+    d(s) pi(a|s) A(s, a) / (1 - gamma) = 2 * 0.5 * (0.5, -0.5) = (0.5, -0.5).
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP, policy_gradient_ascent
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
+    >>> hist = policy_gradient_ascent(mdp, n_iterations=1, step_size=1.0)
+    >>> hist.thetas[:, 0]                                   # 0, then 0 + 1 * gradient
+    array([[ 0. ,  0. ],
+           [ 0.5, -0.5]])
+    >>> hist.policies[1, 0]                                 # softmax: e / (1 + e), 1 / (1 + e)
+    array([0.73105858, 0.26894142])
+    >>> hist.J, round(float(hist.grad_norms[0]), 4)        # J_1 = 2 * 0.731; |(0.5, -0.5)| = sqrt(1/2)
+    (array([1.        , 1.46211716]), 0.7071)
     """
 
     theta: np.ndarray

@@ -616,6 +616,28 @@ class PPOHistory:
         :math:`L_{\pi_k}(\pi_{k+1})`.
     lower_bound, upper_bound : ndarray, shape (K,)
         CPO Corollary 1 bounds on :math:`J(\pi_{k+1}) - J(\pi_k)` (:func:`tabular_rl.bounds.performance_bounds`).
+
+    Examples
+    --------
+    The ``history`` of :class:`PPOResult`. One state, two actions paying 1 and 0,
+    gamma = 0.5, one PPO-clip epoch of rate 1 from the uniform policy (J = 1): the first
+    epoch starts at ratio 1, so it is a plain policy-gradient step to logits (0.5, -0.5)
+    and policy (0.731, 0.269), J = 2 * 0.731. Both ratios (1.46 and 0.54) then lie
+    outside [0.8, 1.2] on the side the clip cuts: the clip is active on all the mass.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.ppo import ppo_clip_exact
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
+    >>> hist = ppo_clip_exact(mdp, np.zeros((1, 2)), n_iterations=1, n_epochs=1).history
+    >>> hist.J, hist.clip_fraction, hist.beta               # PPO-clip has no penalty coefficient
+    (array([1.        , 1.46211716]), array([1.]), array([0.]))
+    >>> hist.improvement, hist.surrogate                    # one state: the surrogate is exact
+    (array([0.46211716]), array([0.46211716]))
+    >>> bool(hist.lower_bound[0] <= hist.improvement[0] <= hist.upper_bound[0])
+    True
+    >>> hist.kl.round(4)                                    # 0.5 log(0.5/0.731) + 0.5 log(0.5/0.269)
+    array([0.1201])
     """
 
     J: np.ndarray
@@ -646,6 +668,23 @@ class PPOResult:
         Its exact objective.
     n_iterations : int
     history : PPOHistory
+
+    Examples
+    --------
+    :func:`ppo_clip_exact` and :func:`ppo_kl_exact` return one. The run of
+    :class:`PPOHistory`: one epoch of rate 1 from the uniform policy on the one-state
+    bandit paying 1 and 0 (gamma = 0.5) adds the exact gradient
+    2 * 0.5 * (0.5, -0.5) to the logits.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.ppo import ppo_clip_exact
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
+    >>> res = ppo_clip_exact(mdp, np.zeros((1, 2)), n_iterations=1, n_epochs=1)
+    >>> res.theta, res.policy                               # softmax: e / (1 + e), 1 / (1 + e)
+    (array([[ 0.5, -0.5]]), array([[0.73105858, 0.26894142]]))
+    >>> round(res.J, 6), res.n_iterations                   # 0.731 / (1 - 0.5)
+    (1.462117, 1)
     """
 
     theta: np.ndarray
@@ -930,6 +969,26 @@ class SampledPPOResult:
         Fraction of sampled steps whose clip is active (with the estimated advantages).
     value_error : ndarray, shape (K,)
         :math:`\max_s|\hat V(s) - V^{\pi_k}(s)|` of the values fed to GAE (0 with exact values).
+
+    Examples
+    --------
+    :func:`sampled_ppo_clip` returns one. Two iterations on the one-state bandit paying 1
+    and 0 (gamma = 0.5), from the uniform policy (J = 1), with the exact values (so no
+    value error) and lambda = 0 (so each sampled advantage is the exact A = +-0.5 of the
+    action taken). The samples decide the step; every step here moves towards action 0.
+
+    >>> import numpy as np
+    >>> from tabular_rl import TabularMDP
+    >>> from tabular_rl.ppo import sampled_ppo_clip
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), R=[[1.0, 0.0]], gamma=0.5)
+    >>> res = sampled_ppo_clip(mdp, np.zeros((1, 2)), rng=np.random.default_rng(0), n_iterations=2,
+    ...                        n_episodes=8, horizon=4, lambda_=0.0)
+    >>> res.n_iterations, res.value_error, float(res.history.J[0])
+    (2, array([0., 0.]), 1.0)
+    >>> bool(np.all(np.diff(res.history.J) > 0)), bool(res.policy[0, 0] > 0.5), bool(res.J == res.history.J[-1])
+    (True, True, True)
+    >>> res.sample_objective.shape, res.sample_clip_fraction.shape     # one entry per iteration
+    ((2,), (2,))
     """
 
     theta: np.ndarray

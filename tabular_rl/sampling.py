@@ -117,7 +117,18 @@ def _int_array(x, name):
 
 
 def discounted_returns(trajectories, gamma):
-    r"""Per-episode discounted return :math:`G = \sum_{t=0}^{H-1}\gamma^t r_t`, shape (N,)."""
+    r"""Per-episode discounted return :math:`G = \sum_{t=0}^{H-1}\gamma^t r_t`, shape (N,).
+
+    Examples
+    --------
+    Two episodes of three steps, gamma = 0.5:
+
+    >>> from tabular_rl import Trajectories, discounted_returns
+    >>> tr = Trajectories(states=[[0, 0, 0, 0], [0, 1, 1, 1]], actions=[[0, 0, 0], [1, 0, 0]],
+    ...                   rewards=[[1.0, 1.0, 1.0], [0.0, 2.0, 4.0]])
+    >>> discounted_returns(tr, 0.5)                         # 1 + 0.5 + 0.25; 0 + 0.5 * 2 + 0.25 * 4
+    array([1.75, 2.  ])
+    """
     gamma = _v.check_gamma(gamma)
     check_trajectories(trajectories)
     H = trajectories.horizon

@@ -44,7 +44,18 @@ _FLOATS = dict(allow_nan=False, allow_infinity=False, allow_subnormal=False, wid
 
 
 def gammas(*, min_value=0.0, max_value=0.99):
-    """Discount factors in [min_value, max_value], with both ends and 0 likely."""
+    """Discount factors in [min_value, max_value], with both ends and 0 likely.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.gammas(max_value=0.9))
+    ... def test_in_range(gamma):
+    ...     assert 0.0 <= gamma <= 0.9
+    >>> test_in_range()
+    """
     return st.one_of(
         st.sampled_from(sorted({min_value, max_value})),
         st.floats(min_value, max_value, **_FLOATS),
@@ -52,7 +63,18 @@ def gammas(*, min_value=0.0, max_value=0.99):
 
 
 def logits(shape, *, bound=8.0):
-    """Finite logits of ``shape`` in [-bound, bound] (|theta| <= 8 keeps log pi finite)."""
+    """Finite logits of ``shape`` in [-bound, bound] (|theta| <= 8 keeps log pi finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.logits((2, 3), bound=8.0))
+    ... def test_shape_and_bound(theta):
+    ...     assert theta.shape == (2, 3) and np.abs(theta).max() <= 8.0
+    >>> test_shape_and_bound()
+    """
     return hnp.arrays(np.float64, shape, elements=st.floats(-bound, bound, **_FLOATS))
 
 
@@ -62,7 +84,18 @@ def _softmax(x):
 
 
 def distributions(size, *, bound=8.0, allow_zeros=True):
-    """Probability vectors of length ``size``: softmax of logits, optionally with zeros masked in."""
+    """Probability vectors of length ``size``: softmax of logits, optionally with zeros masked in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.distributions(3))
+    ... def test_on_the_simplex(p):
+    ...     assert p.shape == (3,) and p.min() >= 0.0 and abs(p.sum() - 1.0) < 1e-12
+    >>> test_on_the_simplex()
+    """
 
     @st.composite
     def _dist(draw):
@@ -78,7 +111,18 @@ def distributions(size, *, bound=8.0, allow_zeros=True):
 
 
 def policies(n_states, n_actions, *, bound=8.0, deterministic=None):
-    """Policies (S, A): softmax of bounded logits, or one-hot (``deterministic=True``), or either."""
+    """Policies (S, A): softmax of bounded logits, or one-hot (``deterministic=True``), or either.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.policies(2, 3, deterministic=False))
+    ... def test_rows_are_distributions(pi):
+    ...     assert pi.shape == (2, 3) and pi.min() >= 0.0 and np.allclose(pi.sum(axis=1), 1.0)
+    >>> test_rows_are_distributions()
+    """
     stoch = logits((n_states, n_actions), bound=bound).map(_softmax)
     det = deterministic_policies(n_states, n_actions)
     if deterministic is None:
@@ -87,7 +131,18 @@ def policies(n_states, n_actions, *, bound=8.0, deterministic=None):
 
 
 def deterministic_policies(n_states, n_actions):
-    """One-hot policies (S, A) drawn from integer action arrays."""
+    """One-hot policies (S, A) drawn from integer action arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.deterministic_policies(2, 3))
+    ... def test_one_action_per_state(pi):
+    ...     assert pi.shape == (2, 3) and set(np.unique(pi)) <= {0.0, 1.0} and (pi.sum(axis=1) == 1.0).all()
+    >>> test_one_action_per_state()
+    """
     return hnp.arrays(np.intp, (n_states,), elements=st.integers(0, n_actions - 1)).map(
         lambda a: np.eye(n_actions)[a]
     )
@@ -124,6 +179,20 @@ def mdps(
         Rewards r(s, a) are drawn from this interval.
     reward_shape : {"state", "state_action", None}
         Draw r(s) (S,) or r(s, a) (S, A); None for either.
+
+    Examples
+    --------
+    Rewards in [-1, 1] bound every value by 1 / (1 - gamma):
+
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import policy_evaluation
+    >>> from tabular_rl import strategies as trs
+    >>> @given(trs.mdps(max_states=3, max_actions=2))
+    ... def test_values_are_bounded(mdp):
+    ...     V = policy_evaluation(mdp, np.full(mdp.shape, 1.0 / mdp.n_actions))
+    ...     assert np.abs(V).max() <= 1.0 / (1.0 - mdp.gamma) + 1e-9
+    >>> test_values_are_bounded()
     """
     S = draw(st.integers(min_states, max_states))
     A = draw(st.integers(min_actions, max_actions))
@@ -278,6 +347,22 @@ def proper_policies(mdp, *, deterministic=None, bound=8.0):
     Stochastic: softmax of bounded logits (full support, hence proper). Deterministic:
     built backwards from the terminal set, each state taking a random action among
     those that reach the states already placed (so the policy is proper).
+
+    Examples
+    --------
+    A corridor 0 -> 1 -> 2 (terminal) where action 0 stays put and action 1 moves on:
+
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import TabularMDP, policy_evaluation
+    >>> from tabular_rl import strategies as trs
+    >>> P = np.zeros((3, 2, 3)); P[0, 0, 0] = P[1, 0, 1] = P[0, 1, 1] = P[1, 1, 2] = P[2, :, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[[-1.0, -1.0], [-1.0, -1.0], [0.0, 0.0]], gamma=1.0, terminal=[2])
+    >>> @given(trs.proper_policies(mdp, deterministic=True))
+    ... def test_moves_on(pi):                   # the only proper choice in states 0 and 1
+    ...     assert pi[0, 1] == pi[1, 1] == 1.0
+    ...     assert policy_evaluation(mdp, pi)[0] == -2.0
+    >>> test_moves_on()
     """
     S, A = mdp.shape
     reach = _reach_sets(mdp)
@@ -311,6 +396,27 @@ def improper_policies(mdp):
 
     Needs a (transient state, action) pair with P(s|s, a) = 1, e.g. from
     ``episodic_mdps(trap=True)``; other states take random actions.
+
+    Examples
+    --------
+    A corridor 0 -> 1 -> 2 (terminal) where action 0 stays put and action 1 moves on:
+
+    >>> import numpy as np
+    >>> from hypothesis import given
+    >>> from tabular_rl import TabularMDP, policy_evaluation
+    >>> from tabular_rl import strategies as trs
+    >>> P = np.zeros((3, 2, 3)); P[0, 0, 0] = P[1, 0, 1] = P[0, 1, 1] = P[1, 1, 2] = P[2, :, 2] = 1.0
+    >>> mdp = TabularMDP(P, R=[[-1.0, -1.0], [-1.0, -1.0], [0.0, 0.0]], gamma=1.0, terminal=[2])
+    >>> @given(trs.improper_policies(mdp))
+    ... def test_stays_somewhere(pi):
+    ...     assert pi[0, 0] == 1.0 or pi[1, 0] == 1.0
+    ...     try:
+    ...         policy_evaluation(mdp, pi)
+    ...     except ValueError as err:            # gamma = 1 needs a proper policy
+    ...         assert "proper" in str(err)
+    ...     else:
+    ...         raise AssertionError("evaluated an improper policy")
+    >>> test_stays_somewhere()
     """
     S, A = mdp.shape
     P = mdp.todense()

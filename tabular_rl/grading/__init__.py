@@ -36,6 +36,12 @@ keeps running until the process exits) or returns the wrong shape or dtype, NaN 
 failed Grade whose report says so: the grader never raises on student code and prints nothing.
 :func:`write_gradescope` writes Gradescope's results.json; :func:`print_report` prints text.
 
+>>> from tabular_rl.grading import DEFAULT_TIMEOUT, GRADESCOPE_VISIBILITY
+>>> DEFAULT_TIMEOUT                        # seconds per call of the student's function: check(timeout=)
+10.0
+>>> GRADESCOPE_VISIBILITY                  # the values of write_gradescope(visibility=)
+('hidden', 'after_due_date', 'after_published', 'visible')
+
 Installing: this module (and :mod:`tabular_rl.strategies`) needs hypothesis, the ``test`` extra
 (``pip install -e '.[test]'`` in a clone, ``pip install 'tabular-rl-exact[test]'`` otherwise);
 ``import tabular_rl`` does not import it, and importing this module without hypothesis raises an
@@ -118,6 +124,13 @@ iteration stopped at ||V_k+1 - V_k|| < 1e-6 at every gamma <= 0.99, ``episodic_v
 number of steps to termination in the place of 1 / (1 - gamma), and ``samples`` (1e-5) passes float32
 code. Every catalogued mistake is off by far more. ``check(..., rtol=, atol=)`` overrides them (``atol``
 in units of the concept's scale).
+
+>>> from tabular_rl.grading import TOLERANCES
+>>> t = TOLERANCES["values"]               # at gamma = 0.9 and max|R| = 1: atol 1e-6 * 2 / 0.1 = 2e-5
+>>> t.rtol, t.atol, t.scale
+(1e-06, 1e-06, '(1 + max|R|) / (1 - gamma)')
+>>> sorted(TOLERANCES)
+['counts', 'distributions', 'episodic_values', 'exact_solve', 'gradients', 'samples', 'two_solves', 'values']
 
 Other signatures
 ----------------
