@@ -489,3 +489,24 @@ def test_visitation_difference_bound_equals_independent_recomputation(pair):
     assert v.bound == pytest.approx(2 * g / (1 - g) * float(d_old @ tv), abs=tol)
     np.testing.assert_allclose(v.difference, d_new - d_old, rtol=0, atol=tol)
     assert v.l1 == pytest.approx(float(np.sum(np.abs(d_new - d_old))), abs=mdp.n_states * tol)
+
+
+@given(policy_pairs(), st.sampled_from(["new_old", "old_new"]))
+def test_epsilon_of_every_cpo_form_is_the_max_over_states_of_the_new_policys_expected_advantage(case, direction):
+    """CPO's epsilon^{pi'} = max_s |sum_a pi'(a|s) A_old(s, a)|, the same number in Corollary 1, Corollary 3
+    (either KL direction) and Proposition 1, recomputed from evaluate(); and the Corollary 3 penalty is
+    sqrt(2) gamma epsilon sqrt(E_d_old[KL]) / (1 - gamma)^2. Catches the sum over a taken over states
+    (axis 0; it survived a random mutation sample, since the bounds were only checked to hold) or a
+    penalty with another constant."""
+    mdp, pi_old, pi_new = case
+    adv = evaluate(mdp, pi_old).adv
+    eps = float(np.max(np.abs(np.einsum("sa,sa->s", pi_new, adv))))
+    R1, H = _scale(mdp)
+    tol = tol_two_solves(mdp)
+    kl = kl_performance_bounds(mdp, pi_new, pi_old, kl_direction=direction)
+    for got in (performance_bounds(mdp, pi_new, pi_old).epsilon, kl.epsilon,
+                trust_region_lower_bound(mdp, pi_new, pi_old).epsilon):
+        assert got == pytest.approx(eps, abs=tol)
+    if np.isfinite(kl.expected_kl):  # KL(old || new) is inf where pi_new drops an action pi_old takes
+        assert kl.penalty == pytest.approx(np.sqrt(2.0) * mdp.gamma * eps * np.sqrt(kl.expected_kl) * H**2,
+                                           abs=tol * (1 + np.sqrt(kl.expected_kl)) * H**2, rel=1e-12)
