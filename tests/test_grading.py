@@ -23,9 +23,13 @@ from tabular_rl import grading
 
 N = 25
 CONCEPTS = grading.concepts()
-#: Mistakes that hypothesis needs more examples to expose (the failing region is small).
-MORE_EXAMPLES = {("policy_iteration", "myopic"): 200, ("policy_iteration", "single_improvement"): 200,
-                 ("maxent_forward_pass", "stationary"): 100}
+#: Mistakes that occupy a small part of the input space, so hypothesis needs more examples to expose them. Measured
+#: over seeds: policy_iteration's myopic and single_improvement went unfound in 1 of 8 seeds at check()'s default
+#: of 200 and in 0 of 12 at 500; the "stationary" forward pass (it differs only from D_2 on, with a time-varying
+#: policy and action-dependent P) in 2 of 10 at 100 and 0 of 15 at 200. The grades' inputs also move with the
+#: library's source (hypothesis draws constants found in it), so a budget that finds them by luck is not enough.
+MORE_EXAMPLES = {("policy_iteration", "myopic"): 500, ("policy_iteration", "single_improvement"): 500,
+                 ("maxent_forward_pass", "stationary"): 500}
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -510,3 +514,23 @@ def test_readme_grading_section_runs_and_shows_a_real_report(monkeypatch, capsys
         else:
             head = line.split("(...)")[0].split("...")[0]
             assert any(p.startswith(head) for p in printed), line
+
+
+def test_a_seed_forced_on_the_process_does_not_change_the_grade():
+    """Bug caught: a grade that depends on pytest's --hypothesis-seed=N (CI passes one; a pytest-based
+    autograder may) instead of check()'s own seed. The forced seed is a process-wide setting; check() gives
+    its search an explicit seed, which takes precedence, and this pins that."""
+    import hypothesis.core as core
+
+    student = mistake_student(CONCEPTS["gae"], CONCEPTS["gae"].mistakes[0])
+    saved = core.global_force_seed
+    try:
+        core.global_force_seed = None
+        free = grading.check("gae", student, max_examples=N, seed=5)
+        forced = []
+        for value in (4242, 1, 2**31 - 1):
+            core.global_force_seed = value
+            forced.append(grading.check("gae", student, max_examples=N, seed=5).report)
+    finally:
+        core.global_force_seed = saved
+    assert not free.passed and all(r == free.report for r in forced)
