@@ -125,10 +125,15 @@ def _surrogate(eta, adv_old, pi_new):
     return float(eta @ np.sum(pi_new * adv_old, axis=1))
 
 
+def _new_policy_epsilon(pi_new, delta):
+    r"""CPO's :math:`\epsilon = \max_s |E_{a\sim\pi'}[\delta(s, a)]|` (the new policy's actions)."""
+    return float(np.max(np.abs(np.sum(pi_new * delta, axis=1))))
+
+
 def _cpo_parts(gamma, d_old, delta, pi_new, pi_old):
     """Surrogate, epsilon, E_d[TV] and the penalty of CPO Theorem 1 for a given delta-bar(s, a)."""
     surrogate = float(d_old @ np.sum((pi_new - pi_old) * delta, axis=1)) / (1.0 - gamma)
-    epsilon = float(np.max(np.abs(np.sum(pi_new * delta, axis=1))))
+    epsilon = _new_policy_epsilon(pi_new, delta)
     expected_tv = float(d_old @ _tv_rows(pi_new, pi_old))
     penalty = _scaled(2.0 * gamma * epsilon / (1.0 - gamma) ** 2, expected_tv)
     return surrogate, epsilon, expected_tv, penalty
@@ -451,7 +456,7 @@ def kl_performance_bounds(mdp, pi_new, pi_old, *, kl_direction="new_old"):
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
     surrogate = _surrogate(old.eta, old.adv, pi_new)
-    epsilon = float(np.max(np.abs(np.sum(pi_new * old.adv, axis=1))))
+    epsilon = _new_policy_epsilon(pi_new, old.adv)
     kl = _kl_rows(pi_new, pi_old) if kl_direction == "new_old" else _kl_rows(pi_old, pi_new)
     expected_kl = _expectation(old.d, kl)
     penalty = _scaled(np.sqrt(2.0) * gamma * epsilon / (1.0 - gamma) ** 2, np.sqrt(expected_kl))
@@ -766,7 +771,7 @@ def cpi_mixture_bound(mdp, pi_prime, pi_old, alpha):
     gamma = mdp.gamma
     pi_new = (1.0 - alpha) * pi_old + alpha * pi_prime
     surrogate = _surrogate(old.eta, old.adv, pi_new)
-    epsilon = float(np.max(np.abs(np.sum(pi_prime * old.adv, axis=1))))
+    epsilon = _new_policy_epsilon(pi_prime, old.adv)
     penalty = 2.0 * epsilon * gamma * alpha**2 / (1.0 - gamma) ** 2
     return CPIBound(lower=surrogate - penalty, surrogate=surrogate, epsilon=epsilon, penalty=penalty,
                     pi_new=pi_new, J_old=old.J)
@@ -861,7 +866,7 @@ def trust_region_lower_bound(mdp, pi_new, pi_old):
     old = _evaluate_old(mdp, pi_old)
     gamma = mdp.gamma
     surrogate = _surrogate(old.eta, old.adv, pi_new)
-    epsilon = float(np.max(np.abs(np.sum(pi_new * old.adv, axis=1))))
+    epsilon = _new_policy_epsilon(pi_new, old.adv)
     delta = _expectation(old.d, _kl_rows(pi_new, pi_old))
     lower = -_scaled(gamma * epsilon / (1.0 - gamma) ** 2, np.sqrt(2.0 * delta))
     return TrustRegionBound(lower=lower, delta=delta, epsilon=epsilon, surrogate=surrogate,

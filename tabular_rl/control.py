@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as _v
-from .evaluation import _evaluate, _never_terminating
+from .evaluation import _ImproperPolicy, _evaluate
 from .policies import greedy
 
 __all__ = [
@@ -260,11 +260,12 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     converged = False
     for k in range(1, max_iter + 1):
         pi = _onehot(actions, A)
-        if episodic and k > 1:
-            stuck = _never_terminating(mdp, pi)
-            if stuck.size:
-                raise ValueError(_improper_after_improvement("policy_iteration", stuck, k - 1))
-        V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0")
+        try:
+            V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0")
+        except _ImproperPolicy as exc:  # at k == 1 an improper pi0; later, an improvement step's doing
+            if k == 1:
+                raise
+            raise ValueError(_improper_after_improvement("policy_iteration", exc.stuck, k - 1)) from None
         new = _switch_on_strict_improvement(Q, actions)
         if np.array_equal(new, actions):
             converged = True
@@ -405,8 +406,11 @@ def _value_iteration_episodic(mdp, V, tol, max_iter):
         Q = mdp.R + mdp.expected_next(V)
         actions = np.argmax(Q, axis=1)
         pi = _onehot(actions, A)
-        if _never_terminating(mdp, pi).size == 0:
+        try:
             V_pi, Q_pi, _ = _evaluate(mdp, pi, visitation=False, what="value_iteration")
+        except _ImproperPolicy:
+            pass  # the greedy policy does not terminate yet: iterate on
+        else:
             if np.array_equal(_switch_on_strict_improvement(Q_pi, actions), actions):
                 certified = True
                 bound = float(np.max(np.abs(V - V_pi)))

@@ -126,6 +126,15 @@ def _improper_message(what, stuck, name="pi"):
     )
 
 
+class _ImproperPolicy(ValueError):
+    """The ``ValueError`` for an improper policy at gamma == 1, carrying the states that never terminate
+    (so that callers such as policy and value iteration need not search the graph again)."""
+
+    def __init__(self, message, stuck):
+        super().__init__(message)
+        self.stuck = stuck
+
+
 class _Resolvent:
     r"""One LU factorisation of :math:`I - \gamma P_\pi`, solved from either side.
 
@@ -145,7 +154,7 @@ class _Resolvent:
         if self.gamma >= 1.0:
             stuck = _never_terminating(mdp, pi)
             if stuck.size:
-                raise ValueError(_improper_message(what, stuck, name))
+                raise _ImproperPolicy(_improper_message(what, stuck, name), stuck)
             self.keep = np.flatnonzero(~mdp.terminal)
             P_pi = P_pi[self.keep][:, self.keep] if sp.issparse(P_pi) else P_pi[np.ix_(self.keep, self.keep)]
         self.P_pi = P_pi
@@ -508,10 +517,8 @@ def discounted_visitation(mdp, pi, *, mu=None):
     >>> discounted_visitation(mdp, np.ones((3, 1)))
     array([0.5, 0.5, 0. ])
     """
-    pi = _v.check_policy(pi, mdp)
-    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
-    solver = _Resolvent(mdp, pi, "discounted_visitation")
-    return _normalise_visitation(mdp, _visitation_unnormalized(mdp, solver, mu), "discounted_visitation")
+    eta = _checked_visitation_unnormalized(mdp, pi, mu, "discounted_visitation")
+    return _normalise_visitation(mdp, eta, "discounted_visitation")
 
 
 def discounted_visitation_unnormalized(mdp, pi, *, mu=None):
@@ -545,10 +552,14 @@ def discounted_visitation_unnormalized(mdp, pi, *, mu=None):
     >>> discounted_visitation_unnormalized(mdp, [[1.0], [1.0]])   # 2 visits expected
     array([2., 0.])
     """
+    return _checked_visitation_unnormalized(mdp, pi, mu, "discounted_visitation_unnormalized")
+
+
+def _checked_visitation_unnormalized(mdp, pi, mu, what):
+    """eta of a caller's ``pi`` from ``mu`` (default ``mdp.mu``), both validated here: one factorisation."""
     pi = _v.check_policy(pi, mdp)
     mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
-    solver = _Resolvent(mdp, pi, "discounted_visitation_unnormalized")
-    return _visitation_unnormalized(mdp, solver, mu)
+    return _visitation_unnormalized(mdp, _Resolvent(mdp, pi, what), mu)
 
 
 def occupancy_measure(mdp, pi):

@@ -37,3 +37,26 @@ def twin(mdp):
     if mdp.is_sparse:
         return TabularMDP(mdp.todense(), mdp.R, mdp.gamma, mu=mdp.mu)
     return TabularMDP(sp.csr_matrix(mdp.P.reshape(S * A, S)), mdp.R, mdp.gamma, mu=mdp.mu)
+
+
+def count_minimize_calls(monkeypatch):
+    """Patch scipy.optimize.minimize to record the ``method`` of every call; return the list it fills."""
+    import scipy.optimize
+
+    calls = []
+    real = scipy.optimize.minimize
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("method"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", counting)
+    return calls
+
+
+def concavity_modulus(grad, w0, h=1e-5):
+    """Smallest eigenvalue of -Hessian at w0, the Hessian by central differences of the exact ``grad``:
+    near a maximiser, ||w - w0|| <= ||grad(w)|| / modulus."""
+    w0 = np.asarray(w0, dtype=float)
+    hess = np.array([(grad(w0 + h * e) - grad(w0 - h * e)) / (2 * h) for e in np.eye(w0.size)])
+    return float(np.min(np.linalg.eigvalsh(-(hess + hess.T) / 2)))

@@ -27,6 +27,7 @@ from tabular_rl.maxent import (
     maxent_partition,
     maxent_path_marginals,
 )
+from helpers import concavity_modulus, count_minimize_calls
 
 FLOATS = dict(allow_nan=False, allow_infinity=False, width=64)
 
@@ -601,25 +602,15 @@ def test_irl_method_dispatch_reaches_the_same_optimum_through_the_named_optimise
     cannot see since both optimisers converge. Tolerance: both stop at ||grad L|| <= tol; with lam the
     smallest eigenvalue of -Hessian at theta0 (central differences of the exact gradient, about 0.1 here),
     ||w - theta0|| <= tol / lam near the optimum; we allow twice that for the Hessian's variation."""
-    import scipy.optimize
-
-    calls = []
-    real = scipy.optimize.minimize
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("method"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(scipy.optimize, "minimize", counting)
+    calls = count_minimize_calls(monkeypatch)
     mdp = chain(4, 3, seed=9)
     phi = np.eye(4)[:, 1:]
     w0 = np.array([0.8, -0.6, 0.3])
     H = 4
     f_tilde = maxent_path_marginals(mdp, phi @ w0, H).sum(axis=0) @ phi
     grad = lambda w: maxent_log_likelihood_gradient(mdp, phi, f_tilde, H, w)
-    h, tol = 1e-5, 1e-11
-    hess = np.array([(grad(w0 + h * e) - grad(w0 - h * e)) / (2 * h) for e in np.eye(3)])
-    lam = float(np.min(np.linalg.eigvalsh(-(hess + hess.T) / 2)))
+    tol = 1e-11
+    lam = concavity_modulus(grad, w0)
     assert lam > 1e-3
     for method, expected_calls in (("gradient", []), ("lbfgs", ["L-BFGS-B"])):
         calls.clear()

@@ -25,6 +25,7 @@ from tabular_rl.mce import (
     mce_policy,
     soft_values,
 )
+from helpers import concavity_modulus, count_minimize_calls
 
 FLOATS = dict(allow_nan=False, allow_infinity=False, width=64)
 TOL = 1e-13
@@ -316,24 +317,14 @@ def test_mce_irl_method_dispatch_reaches_the_same_optimum_through_the_named_opti
     (central differences of the exact gradient, about 0.02 here), ||w - theta0|| <= tol / lam near the
     optimum, plus the expert's own soft value iteration error (soft_tol 1e-15, negligible); we allow
     twice that for the Hessian's variation."""
-    import scipy.optimize
-
-    calls = []
-    real = scipy.optimize.minimize
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("method"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(scipy.optimize, "minimize", counting)
+    calls = count_minimize_calls(monkeypatch)
     mdp = chain(3, 2, seed=3, gamma=0.7)
     phi = np.eye(3)[:, 1:]                    # state indicators, one dropped: identifiable
     w0 = np.array([0.5, -0.4])
     mu_E = feature_expectations(mdp, mce_policy(mdp, phi @ w0, tol=1e-15), phi)
     grad = lambda w: mce_log_likelihood_gradient(mdp, phi, mu_E, w)
-    h, tol = 1e-5, 1e-10
-    hess = np.array([(grad(w0 + h * e) - grad(w0 - h * e)) / (2 * h) for e in np.eye(2)])
-    lam = float(np.min(np.linalg.eigvalsh(-(hess + hess.T) / 2)))
+    tol = 1e-10
+    lam = concavity_modulus(grad, w0)
     assert lam > 1e-3
     for method, expected_calls in (("gradient", []), ("lbfgs", ["L-BFGS-B"])):
         calls.clear()
