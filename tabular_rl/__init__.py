@@ -12,6 +12,7 @@ from .control import (
     value_iteration,
 )
 from .evaluation import (
+    EvaluationCertificate,
     FiniteHorizonEvaluation,
     PolicyEvaluation,
     advantages,
@@ -238,6 +239,7 @@ __all__ = [
     "finite_horizon_policy_gradient",
     "finite_horizon_values",
     "FiniteHorizonControl",
+    "EvaluationCertificate",
     "FiniteHorizonEvaluation",
     "fisher_information",
     "from_gymnasium",

@@ -396,7 +396,8 @@ ENTRIES = [
 
 #: Public names that are not callables taking input (result containers).
 RESULT_TYPES = {
-    "ApprenticeshipResult", "ClosestMixture", "ControlResult", "CPIBound", "DAggerResult", "FiniteHorizonControl",
+    "ApprenticeshipResult", "ClosestMixture", "ControlResult", "CPIBound", "DAggerResult", "EvaluationCertificate",
+    "FiniteHorizonControl",
     "FiniteHorizonEvaluation", "GridWorld", "IRLResult", "KLPerformanceBounds", "MaxEntPartition",
     "PerformanceBounds", "PolicyEvaluation", "PolicyOptimizationHistory", "PPOHistory", "PPOResult",
     "SampledPPOResult", "SoftValues", "TRPOBounds", "TrustRegionBound", "VisitationDifference",
