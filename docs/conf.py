@@ -52,7 +52,6 @@ numpydoc_validation_checks = set()
 
 # MyST: GitHub-style heading anchors, so the guide's links ``page.md#section`` resolve.
 myst_heading_anchors = 6
-myst_enable_extensions = ["dollarmath"]
 
 # The example gallery (examples/gallery/plot_*.py), executed at build time on the Agg backend.
 sphinx_gallery_conf = {
