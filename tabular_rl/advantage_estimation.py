@@ -175,7 +175,7 @@ def gae(rewards, values, gamma, lambda_, *, terminated=None):
     ------
     ValueError
         If ``values`` does not have one more time step than ``rewards``, an input is not finite,
-        ``terminated`` is not a 0/1 mask of the rewards' shape, or gamma/lambda_ are outside [0, 1].
+        ``terminated`` is not a 0/1 mask of the rewards' shape, or ``gamma`` / ``lambda_`` are outside [0, 1].
     TypeError
         If an input is not numeric.
 

@@ -1,5 +1,5 @@
-r"""Monotonic improvement theory, exactly: the performance difference lemma and
-the relative policy performance bounds of TRPO, CPO and CPI.
+r"""Monotonic improvement theory, exactly: the performance difference lemma [KL02]_ and
+the relative policy performance bounds of TRPO [TRPO]_, CPO [CPO]_ and CPI [KL02]_.
 
 Every function here compares a new policy :math:`\pi'` (``pi_new``) with an old
 one :math:`\pi` (``pi_old``) and takes them **in that order**,
@@ -804,7 +804,7 @@ class TrustRegionBound:
     --------
     :func:`trust_region_lower_bound` returns one. One state, two actions paying 1 and 0,
     gamma = 0.5, a step from uniform to (0.75, 0.25): the surrogate is 0.5 >= 0, so the
-    bound applies; epsilon = |0.75 * 0.5 - 0.25 * 0.5| = 0.25 and
+    bound applies; epsilon = :math:`|0.75 \cdot 0.5 - 0.25 \cdot 0.5|` = 0.25 and
     delta = 0.75 log 1.5 + 0.25 log 0.5.
 
     >>> import numpy as np

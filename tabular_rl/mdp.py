@@ -5,8 +5,8 @@ CSR matrix of shape (S*A, S) whose row ``s*A + a`` is P(.|s, a).  Both layouts
 expose the same two primitives on which every algorithm in the library is
 built, so no function ever densifies a sparse matrix:
 
-* ``mdp.expected_next(V)``: (P V)(s, a) = sum_s' P(s'|s, a) V(s'), shape (S, A);
-* ``mdp.push_forward(x)``: (x P)(s') = sum_{s,a} x(s, a) P(s'|s, a), shape (S,).
+* ``mdp.expected_next(V)``: ``(P V)(s, a) = sum_s' P(s'|s, a) V(s')``, shape (S, A);
+* ``mdp.push_forward(x)``: ``(x P)(s') = sum_{s,a} x(s, a) P(s'|s, a)``, shape (S,).
 """
 
 import numpy as np

@@ -63,7 +63,7 @@ def gammas(*, min_value=0.0, max_value=0.99):
 
 
 def logits(shape, *, bound=8.0):
-    """Finite logits of ``shape`` in [-bound, bound] (|theta| <= 8 keeps log pi finite).
+    """Finite logits of ``shape`` in [-bound, bound] (``|theta| <= 8`` keeps log pi finite).
 
     Examples
     --------

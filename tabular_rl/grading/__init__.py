@@ -62,11 +62,12 @@ value_iteration                   fn(P, R, gamma) -> V_star                     
 policy_iteration                  fn(P, R, gamma) -> pi  ((S,) actions or (S, A); optimal     values
                                   with ties allowed: any action within tolerance of max Q*)
 discounted_visitation             fn(P, gamma, pi, mu) -> d  (normalised, sums to 1)          distributions
-gae                               fn(rewards, values, gamma, lambda_, terminated) ->          samples
+gae                               fn(rewards, values, gamma, ``lambda_``, terminated) ->      samples
                                   advantages  ((T,), values (T+1,), terminated (T,) bool)
 ppo_clip_objective                fn(ratios, advantages, epsilon) -> float  (the mean, to     samples
                                   maximise)
-policy_gradient                   fn(P, R, gamma, mu, theta) -> grad  (softmax logits, (S,A))  gradients
+policy_gradient                   fn(P, R, gamma, mu, theta) -> grad  (softmax logits,        gradients
+                                  (S, A))
 maxent_backward_pass              fn(P, state_rewards, horizon) -> policy  (H, S, A)          distributions
 maxent_forward_pass               fn(P, policy, horizon, p0) -> D  (policy (S, A) or          counts
                                   (H, S, A); D (S,) sums to H)
