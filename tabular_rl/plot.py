@@ -60,7 +60,11 @@ _STAY_AREA = 120.0
 
 
 def _pyplot():
-    """``matplotlib.pyplot``, or an ``ImportError`` that says how to install it."""
+    """``matplotlib.pyplot``, or an ``ImportError`` that says how to install it.
+
+    Every public function calls this first, so that without matplotlib each one fails the
+    same way whatever its arguments.
+    """
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
@@ -95,16 +99,15 @@ def _state_vector(world, x, name, *, nonnegative=False):
 
 def _grid(world, x):
     """The per-state vector ``x`` on the (n_rows, n_cols) grid, walls masked."""
-    np_ma = np.ma
     grid = np.zeros(world.state_of_cell.shape)
     free = world.state_of_cell >= 0
     grid[free] = x[world.state_of_cell[free]]
-    return np_ma.masked_array(grid, mask=~free)
+    return np.ma.masked_array(grid, mask=~free)
 
 
 def _heatmap(world, x, ax, cmap, vmin, vmax):
     """Draw ``x`` (S,) as an image over the grid; return the AxesImage."""
-    import matplotlib
+    import matplotlib  # after _pyplot(): known to be installed
 
     cmap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad="0.6")
     im = ax.imshow(_grid(world, x), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
@@ -115,7 +118,7 @@ def _heatmap(world, x, ax, cmap, vmin, vmax):
 
 def _cmap_arg(cmap):
     """``cmap`` as matplotlib accepts it, or a ``ValueError`` naming it."""
-    import matplotlib
+    import matplotlib  # after _pyplot(): known to be installed
 
     try:
         matplotlib.colormaps.get_cmap(cmap)
@@ -180,6 +183,7 @@ def values(world, V, ax=None, *, fmt=".2f", cmap="viridis"):
     [-1.98, 8.79]
     >>> plt.close(ax.figure)
     """
+    _pyplot()
     world = _check_world(world)
     V = _state_vector(world, V, "V")
     if not isinstance(fmt, str):
@@ -248,6 +252,7 @@ def policy(world, pi, ax=None):
     (12, 0.105)
     >>> plt.close(ax.figure)
     """
+    _pyplot()
     world = _check_world(world)
     pi = _v.check_policy(pi, world.mdp, "pi")
     ax = _new_axes(ax)
@@ -317,6 +322,7 @@ def visitation(world, d, ax=None, *, title=None):
     ('random policy', True)
     >>> plt.close(ax.figure)
     """
+    _pyplot()
     world = _check_world(world)
     d = _state_vector(world, d, "d", nonnegative=True)
     if title is not None and not isinstance(title, str):
@@ -361,11 +367,11 @@ def visitation_comparison(world, d_expert, d_learner, axes=None):
     ('expert', 'learner', (0.1, 0.6))
     >>> plt.close(left.figure)
     """
+    plt = _pyplot()
     world = _check_world(world)
     d_expert = _state_vector(world, d_expert, "d_expert", nonnegative=True)
     d_learner = _state_vector(world, d_learner, "d_learner", nonnegative=True)
     if axes is None:
-        plt = _pyplot()
         _, axes = plt.subplots(1, 2, figsize=(9.0, 4.0), layout="constrained")
     try:
         axes = tuple(np.ravel(np.asarray(axes, dtype=object)))
@@ -435,6 +441,7 @@ def learning_curve(history, optimum=None, ax=None, *, label=None):
     (31, 'J*', True)
     >>> plt.close(ax.figure)
     """
+    _pyplot()
     J = _returns(history)
     if optimum is not None:
         optimum = _v.check_real(optimum, "optimum")
@@ -500,6 +507,7 @@ def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsil
     ('log', 'log')
     >>> plt.close(ax.figure)
     """
+    _pyplot()
     horizons = _v.as_float_array(horizons, "horizons", ndim=1)
     if horizons.size == 0:
         raise ValueError("horizons must hold at least one horizon, got an empty array")
