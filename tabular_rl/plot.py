@@ -458,8 +458,14 @@ def learning_curve(history, optimum=None, ax=None, *, label=None):
     return ax
 
 
-def _positive(x):
-    return x.size > 0 and bool(np.all(x > 0))
+#: compounding_error draws log-log axes only for data within these magnitudes (matplotlib's log
+#: autoscaling overflows near the float64 limit); horizons must stay below the second so T^2 is finite.
+_LOG_RANGE = (1e-100, 1e100)
+_MAX_HORIZON = 1e150
+
+
+def _log_friendly(x):
+    return x.size > 0 and bool(np.all((x > _LOG_RANGE[0]) & (x < _LOG_RANGE[1])))
 
 
 def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsilon=None):
@@ -476,7 +482,7 @@ def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsil
     Parameters
     ----------
     horizons : array_like, shape (n,)
-        The horizons T, non-negative.
+        The horizons T, non-negative (at most 1e150).
     bc_errors : array_like, shape (n,)
         Behaviour cloning's cost gap at each horizon.
     dagger_errors : array_like, shape (n,), optional
@@ -489,7 +495,8 @@ def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsil
     Returns
     -------
     matplotlib.axes.Axes
-        On log-log axes when every horizon and every plotted value is positive, linear otherwise.
+        On log-log axes when every horizon and every plotted value lies in (1e-100, 1e100) (so
+        positive), linear otherwise.
 
     Examples
     --------
@@ -513,14 +520,16 @@ def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsil
         raise ValueError("horizons must hold at least one horizon, got an empty array")
     _v.check_finite(horizons, "horizons")
     _v.check_nonnegative(horizons, "horizons")
+    if horizons.max() > _MAX_HORIZON:
+        raise ValueError(f"horizons must be at most {_MAX_HORIZON:g} (T^2 must be finite), got {horizons.max():g}")
     n = horizons.size
     bc = _v.as_float_array(bc_errors, "bc_errors", ndim=1)
-    _v.check_shape(bc, (n,), "bc_errors", what="(one per horizon)")
+    _v.check_shape(bc, (n,), "bc_errors", what="(one per entry of horizons)")
     _v.check_finite(bc, "bc_errors")
     curves = [(bc, "behaviour cloning", "o-")]
     if dagger_errors is not None:
         dagger = _v.as_float_array(dagger_errors, "dagger_errors", ndim=1)
-        _v.check_shape(dagger, (n,), "dagger_errors", what="(one per horizon)")
+        _v.check_shape(dagger, (n,), "dagger_errors", what="(one per entry of horizons)")
         _v.check_finite(dagger, "dagger_errors")
         curves.append((dagger, "DAgger", "s-"))
     if epsilon is not None:
@@ -534,7 +543,7 @@ def compounding_error(horizons, bc_errors, dagger_errors=None, ax=None, *, epsil
         ax.plot(horizons, y, style, label=name)
     for y, name, colour in references:
         ax.plot(grid, y, "--", color=colour, linewidth=1.0, label=name)
-    if _positive(horizons) and all(_positive(y) for y, _, _ in curves + references):
+    if _log_friendly(horizons) and all(_log_friendly(y) for y, _, _ in curves + references):
         ax.set_xscale("log")
         ax.set_yscale("log")
     ax.set_xlabel("horizon T")
