@@ -284,8 +284,9 @@ def policy(world, pi, ax=None):
         where = np.flatnonzero((stay > 0.0) & live)
         if where.size:
             ax.scatter(cols[where], rows[where], s=_STAY_AREA * stay[where], color="C3", zorder=3, gid="stay")
-    ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1.0, pivot="tail", color="C0", width=0.012,
-              headwidth=4.0, headlength=4.0, headaxislength=3.5, zorder=4)
+    # Shaft 0.035 cells wide (quiver's width is a fraction of the Axes' width: n_cols cells), head 3.5 shafts.
+    ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1.0, pivot="tail", color="C0",
+              width=0.035 / world.n_cols, headwidth=3.0, headlength=3.5, headaxislength=3.0, zorder=4)
     return ax
 
 
