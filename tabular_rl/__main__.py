@@ -2,8 +2,14 @@
 
 A short walk through the library on one built-in gridworld, printing each
 exact quantity beside a check that it satisfies its identity. Runs in seconds.
+
+``python -m tabular_rl --plots DIR`` also writes the tour's figures to DIR as PNG
+files (with :mod:`tabular_rl.plot`, which needs matplotlib: ``pip install -e ".[plot]"``);
+without the option the tour imports no plotting code.
 """
 
+import argparse
+import os
 import sys
 
 import numpy as np
@@ -126,6 +132,7 @@ def policy_optimisation_section(world, opt, say):
     say.check("performance difference lemma: J(pi_new) - J(pi_0)", f"{abs(pdl - (ppo.J - h.J[0])):.1e}",
               abs(pdl - (ppo.J - h.J[0])) < 1e-9)
     say("", "The PPO policy after 8 iterations:", world.render_policy(pi))
+    return pg, ppo
 
 
 def imitation_section(world, say):
@@ -157,7 +164,8 @@ def imitation_section(world, say):
     say("", "Recovered reward (relative to '.'):", world.render_values(phi @ (res.weights - res.weights[base])), "")
     counts = trl.trajectory_feature_counts(mdp, demos, phi, gamma=1.0).mean(axis=0)
     start = np.bincount(demos.states[:, 0], minlength=mdp.n_states) / demos.n_episodes
-    model = trl.maxent_forward_pass(mdp, res.policy, horizon, p0=start) @ phi
+    learner_visits = trl.maxent_forward_pass(mdp, res.policy, horizon, p0=start)
+    model = learner_visits @ phi
     err = float(np.max(np.abs(counts - model)))
     say.check(f"converged in {res.n_iterations} steps; feature matching max |f~ - sum_s D(s) f(s)|", f"{err:.1e}",
               bool(res.converged) and err < 1e-6)
@@ -181,6 +189,7 @@ def imitation_section(world, say):
     say.check("doubling T: BC cost grows ~4x (quadratic), DAgger ~2x (linear)",
               f"{costs[80][0] / costs[40][0]:.2f}x, {costs[80][1] / costs[40][1]:.2f}x",
               costs[80][0] / costs[40][0] > 3.5 and costs[80][1] / costs[40][1] < 2.1)
+    return dict(world=world, expert_visits=visits, learner_visits=learner_visits, costs=costs, epsilon=eps)
 
 
 def episodic_section(say):
@@ -216,16 +225,79 @@ def episodic_section(say):
         world.render_values(opt.V, fmt="{:.1f}"))
 
 
+def write_plots(directory, world, opt, pg, ppo, imitation):
+    """Save the tour's figures in ``directory`` (created if missing); return the paths written.
+
+    Needs matplotlib (:mod:`tabular_rl.plot`); imported here only, so the tour without
+    ``--plots`` never imports it.
+    """
+    import matplotlib.pyplot as plt
+
+    from tabular_rl import plot
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+
+    def save(fig, name):
+        path = os.path.join(directory, name)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 3.6), layout="constrained")
+    plot.values(world, opt.V, left).set_title("optimal values V*")
+    plot.policy(world, opt.policy, right).set_title("optimal policy")
+    save(fig, "values_and_policy.png")
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    J_star = float(world.mdp.mu @ opt.V)
+    plot.learning_curve(pg, J_star, ax, label="softmax policy gradient (step 1)")
+    plot.learning_curve(ppo, None, ax, label="PPO-clip (eps 0.2, 10 epochs)")
+    ax.set_title("exact policy optimisation on the tour's world")
+    save(fig, "learning_curves.png")
+
+    axes = plot.visitation_comparison(imitation["world"], imitation["expert_visits"], imitation["learner_visits"])
+    axes[0].figure.suptitle("MaxEnt IRL: expected visits per cell over 10 steps")
+    save(axes[0].figure, "maxent_visitation.png")
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    T = sorted(imitation["costs"])
+    plot.compounding_error(T, [imitation["costs"][t][0] for t in T], [imitation["costs"][t][1] for t in T], ax,
+                           epsilon=imitation["epsilon"])
+    ax.set_title("behaviour cloning vs DAgger on the drift MDP")
+    save(fig, "compounding_error.png")
+    return written
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m tabular_rl",
+        description="A tour of tabular_rl: exact quantities on a gridworld, each beside a check of its identity.",
+    )
+    parser.add_argument("--plots", metavar="DIR", default=None,
+                        help='also write the tour\'s figures to DIR as PNG files (needs matplotlib: '
+                             'pip install -e ".[plot]")')
+    return parser.parse_args(argv)
+
+
 def main(argv=None, out=None):
+    """Run the tour, printing to ``out`` (default stdout); return 0 if every check passed, else 1.
+
+    ``argv`` (default ``sys.argv[1:]``) takes ``--plots DIR``: also write the figures there.
+    """
+    args = _parse(argv)
     out = sys.stdout if out is None else out
     say = _Printer(out)
     say("tabular_rl " + trl.__version__ + ": exact tabular reinforcement learning, a tour.")
     world = tour_world()
     opt, _ = core_section(world, say)
-    policy_optimisation_section(world, opt, say)
-    imitation_section(world, say)
+    pg, ppo = policy_optimisation_section(world, opt, say)
+    imitation = imitation_section(world, say)
     episodic_section(say)
     say("")
+    if args.plots is not None:
+        written = write_plots(args.plots, world, opt, pg, ppo, imitation)
+        say("Figures written: " + ", ".join(written), "")
     if say.failures:
         say(f"{say.failures} check(s) FAILED.")
         return 1

@@ -89,7 +89,7 @@ def test_the_walk_covers_the_documented_submodules():
     walked = {m.__name__ for m in _public_modules()}
     expected = {f"tabular_rl.{name}" for name in (
         "mdp policies evaluation control gridworld generators converters sampling policy_gradients "
-        "advantage_estimation ppo bounds importance_sampling maxent mce features imitation strategies grading"
+        "advantage_estimation ppo bounds importance_sampling maxent mce features imitation strategies grading plot"
     ).split()}
     assert expected <= walked, sorted(expected - walked)
     assert all(hasattr(m, "__all__") for m in _public_modules() if m.__name__ in expected)

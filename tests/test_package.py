@@ -37,11 +37,12 @@ def test_all_lists_only_existing_names():
     assert len(set(tabular_rl.__all__)) == len(tabular_rl.__all__)
 
 
-def test_import_needs_neither_hypothesis_nor_gymnasium():
-    """Bug caught: an optional test dependency imported at package import time."""
-    code = "import sys, tabular_rl; print('hypothesis' in sys.modules, 'gymnasium' in sys.modules)"
+def test_import_needs_neither_hypothesis_nor_gymnasium_nor_matplotlib():
+    """Bug caught: an optional dependency (test extra, plot extra) imported at package import time."""
+    code = ("import sys, tabular_rl; print('hypothesis' in sys.modules, 'gymnasium' in sys.modules, "
+            "'matplotlib' in sys.modules, 'tabular_rl.plot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    assert out.split() == ["False", "False", "False", "False"]
 
 
 def test_tour_runs_and_every_check_passes():

@@ -1,7 +1,7 @@
 """Robustness of the whole public API: inputs are never modified, bad input never crashes.
 
 One table, ``ENTRIES``, lists every public callable of the package (``tabular_rl.__all__``,
-the public submodules' extras, and the public methods of ``TabularMDP`` and ``GridWorld`` that
+the public submodules' extras, the plots of the optional ``tabular_rl.plot``, and the public methods of ``TabularMDP`` and ``GridWorld`` that
 take arrays), each with a builder of valid keyword arguments on a fixed small MDP and the names
 of its array arguments. Two properties run over the table:
 
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 import tabular_rl as trl
 from tabular_rl import gridworld as gw_module
+from tabular_rl import plot as plot_module
 from tabular_rl import strategies as trl_strategies
 
 S, A, K, H, N = 3, 2, 2, 3, 4
@@ -141,6 +142,25 @@ LOG_Z_OK = {
 }
 
 GRID = gw_module.gridworld(["S.", ".G"], gamma=0.9)
+
+
+def _plotted(fn):
+    """Call a ``tabular_rl.plot`` function on the Agg backend, close its figure, return None: what is
+    checked is the validation and the caller's arrays; the artists are checked in test_plot.py."""
+
+    def call(**kw):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        out = fn(**kw)
+        for ax in out if isinstance(out, tuple) else (out,):
+            plt.close(ax.figure)
+        return None
+
+    call.__name__ = fn.__name__
+    return call
 
 
 ENTRIES = [
@@ -388,6 +408,23 @@ ENTRIES = [
       lambda m: dict(mdp=m, trajectories=_trajectories(m), pi_old=pi_a(), pi_new=pi_b(),
                      advantages=np.linspace(-1.0, 1.0, N * H).reshape(N, H), epsilon=0.2),
       ["trajectories", "pi_old", "pi_new", "advantages"]),
+    # ----------------------------------------------------------- plots (optional: matplotlib)
+    E("plot.values", _plotted(plot_module.values), lambda m: dict(world=GRID, V=np.arange(4.0)), ["V"],
+      uses_mdp=False),
+    E("plot.policy", _plotted(plot_module.policy),
+      lambda m: dict(world=GRID, pi=_rough(np.full((4, GRID.mdp.n_actions), 1.0 / GRID.mdp.n_actions))), ["pi"],
+      uses_mdp=False),
+    E("plot.visitation", _plotted(plot_module.visitation), lambda m: dict(world=GRID, d=np.full(4, 0.25)), ["d"],
+      uses_mdp=False),
+    E("plot.visitation_comparison", _plotted(plot_module.visitation_comparison),
+      lambda m: dict(world=GRID, d_expert=np.full(4, 0.25), d_learner=np.array([0.1, 0.2, 0.3, 0.4])),
+      ["d_expert", "d_learner"], uses_mdp=False),
+    E("plot.learning_curve", _plotted(plot_module.learning_curve),
+      lambda m: dict(history=np.array([0.1, 0.5, 0.9]), optimum=1.0), ["history"], uses_mdp=False),
+    E("plot.compounding_error", _plotted(plot_module.compounding_error),
+      lambda m: dict(horizons=np.array([1.0, 2.0, 4.0]), bc_errors=np.array([0.1, 0.4, 1.6]),
+                     dagger_errors=np.array([0.1, 0.2, 0.4]), epsilon=0.1),
+      ["horizons", "bc_errors", "dagger_errors"], uses_mdp=False),
     E("sampled_ppo_clip", trl.sampled_ppo_clip,
       lambda m: dict(mdp=m, theta0=theta(), rng=np.random.default_rng(0), n_iterations=2, n_episodes=3, horizon=3,
                      n_epochs=2),
@@ -448,6 +485,7 @@ def test_table_covers_every_public_callable():
     table, so it would escape both robustness properties unnoticed."""
     public = set(trl.__all__) | {f"gridworld.{n}" for n in gw_module.__all__ if n not in trl.__all__}
     public |= {f"strategies.{n}" for n in trl_strategies.__all__}
+    public |= {f"plot.{n}" for n in plot_module.__all__}
     public -= {"gridworld.ACTION_NAMES"}  # a tuple of strings, not a callable
     # Public methods that take an argument (todense(), render_map() and the like take none).
     for cls in (trl.TabularMDP, trl.GridWorld, trl.Trajectories):
