@@ -5,7 +5,9 @@
     python benchmarks/run.py --sizes 512 --pass forward --policy time-varying --impl fast sparse
     python benchmarks/run.py --crossover     # small-MDP crossover behind _kernels.SMALL_MDP_STATES
     python benchmarks/run.py --lu 256 512 1024   # sparse LU orderings for policy evaluation
-    python benchmarks/run.py --memory 1024   # peak RSS of the backward + forward passes (subprocess)
+    python benchmarks/run.py --memory 3163   # 10M states: certified evaluation, the passes, peak RSS (subprocess)
+    python benchmarks/run.py --scaling       # the same from 1e3 to 1e7 states, with the slope
+    python benchmarks/run.py --solvers 512 1024  # policy_evaluation, LU beside certified Krylov
     python benchmarks/run.py --public 128 512    # public functions (validation included) beside their kernels
     python benchmarks/run.py --control 64 128    # policy_iteration beside MDPSolver (when installed)
     python -m cProfile -s cumtime benchmarks/run.py --sizes 128 --impl fast
@@ -19,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ import scipy  # noqa: E402
 import bandwidth  # noqa: E402
 import kernels  # noqa: E402
 import public  # noqa: E402
+import scale  # noqa: E402
 from _grid import slippery_grid  # noqa: E402
 from tabular_rl import _kernels  # noqa: E402
 
@@ -213,29 +215,6 @@ def bench_lu(sizes=(256, 512), *, specs=("COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "
     return rows
 
 
-# ----------------------------------------------------------------------------- memory
-def memory_child(n, horizon):
-    """In this process: build the grid, MaxEnt backward (H, S, A) policies, then the time-varying forward pass."""
-    mdp = slippery_grid(n)
-    S, A = mdp.shape
-    r = np.random.default_rng(0).standard_normal(S)
-    t0 = time.perf_counter()
-    log_z0, pi = _kernels.maxent_backward(mdp, r, horizon, np.zeros(S))
-    t1 = time.perf_counter()
-    _, D = _kernels.forward_distributions(mdp, pi, horizon, np.full(S, 1.0 / S), store=False)
-    t2 = time.perf_counter()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return dict(n=n, S=S, horizon=horizon, backward_s=t1 - t0, forward_s=t2 - t1, peak_rss_gb=peak_kb / 2**20,
-                policy_gb=pi.nbytes / 2**30, D_sum=float(D.sum()))
-
-
-def bench_memory(n, horizon):
-    """Run :func:`memory_child` in a fresh subprocess so its peak RSS is its own."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", str(n), str(horizon)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 # ----------------------------------------------------------------------------- main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -255,16 +234,20 @@ def main(argv=None):
     ap.add_argument("--crossover", action="store_true")
     ap.add_argument("--lu", type=int, nargs="*", metavar="N")
     ap.add_argument("--lu-specs", nargs="+", default=["COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL"])
-    ap.add_argument("--memory", type=int, nargs="*", metavar="N")
+    ap.add_argument("--memory", type=int, nargs="*", metavar="N",
+                    help="evaluation and passes at n x n, peak RSS, one subprocess per n (default n: 3163)")
+    ap.add_argument("--scaling", action="store_true", help="--memory at n = " + " ".join(map(str, scale.SCALING_SIDES)))
+    ap.add_argument("--solvers", type=int, nargs="*", metavar="N",
+                    help="policy_evaluation with solver='lu' and 'krylov' (default n: 512 1024)")
     ap.add_argument("--public", type=int, nargs="*", metavar="N",
                     help="time the public functions beside their kernels (default n: 128 512)")
     ap.add_argument("--control", type=int, nargs="*", metavar="N",
                     help="policy_iteration beside MDPSolver, if installed (default n: 64 128)")
-    ap.add_argument("--memory-child", type=int, nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--scale-child", type=int, nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    if args.memory_child:
-        print(json.dumps(memory_child(*args.memory_child)))
+    if args.scale_child:
+        print(json.dumps(scale.scale_child(*args.scale_child)))
         return
     info = machine()
     result = dict(machine=info)
@@ -272,8 +255,12 @@ def main(argv=None):
         result["crossover"] = bench_crossover(horizon=args.horizon)
     if args.lu is not None:
         result["lu"] = bench_lu(tuple(args.lu) or (256, 512), specs=tuple(args.lu_specs))
+    if args.scaling:
+        args.memory = list(scale.SCALING_SIDES)
     if args.memory is not None:
-        result["memory"] = [bench_memory(n, args.horizon) for n in (args.memory or [1024])]
+        result["memory"] = [scale.run_child(n, args.horizon) for n in (args.memory or [3163])]
+    if args.solvers is not None:
+        result["solvers"] = [r for n in (args.solvers or [512, 1024]) for r in scale.bench_solvers(n)]
     if args.public is not None:
         result["public"] = [r for n in (args.public or [128, 512]) for r in public.bench_public(n, horizon=args.horizon)]
     if args.control is not None:
@@ -281,7 +268,7 @@ def main(argv=None):
     if args.quick:
         result["public"] = public.bench_public(32, horizon=args.horizon, repeats=3)
     if not (args.crossover or args.lu is not None or args.memory is not None or args.public is not None
-            or args.control is not None):
+            or args.control is not None or args.solvers is not None):
         sizes = args.sizes or ([5, 32] if args.quick else [5, 32, 128, 512])
         repeats = 3 if args.quick else args.repeats
         max_seconds = min(args.max_seconds, 0.5) if args.quick else args.max_seconds
@@ -317,9 +304,12 @@ def main(argv=None):
     for row in result.get("lu", []):
         print("lu n={n:>5} S={S:>8} {spec:34} factor {factor_s:8.3f} s, factor+solve {factor_solve_s:8.3f} s, "
               "fill {fill:>10}, residual {residual:.2e}".format(**row))
-    for row in result.get("memory", []):
-        print("memory n={n} S={S} H={horizon}: backward {backward_s:.2f} s, forward {forward_s:.2f} s, "
-              "peak RSS {peak_rss_gb:.2f} GB (policies {policy_gb:.2f} GB)".format(**row))
+    if result.get("memory"):
+        print(f"# horizon {args.horizon}; evaluation: solver='auto', tol=1e-8, random softmax policy; passes: "
+              "maxent_forward_pass (stationary), maxent_backward_pass_stationary; 'x bnd' = time / bandwidth bound")
+        print(scale.format_scaling(result["memory"]))
+    if result.get("solvers"):
+        print(scale.format_solvers(result["solvers"]))
 
 
 if __name__ == "__main__":
