@@ -39,7 +39,7 @@ from . import _kernels
 from . import _validation as _v
 from .evaluation import _Resolvent
 from .features import check_features, feature_expectations
-from .maxent import IRLResult, _check_method, _check_weights, _gradient_ascent
+from .maxent_likelihood import IRLResult, _check_method, _check_weights, _gradient_ascent
 from .sampling import Trajectories
 
 __all__ = [

@@ -499,7 +499,7 @@ def test_lbfgs_alone_reaches_tol_on_an_ill_conditioned_concave_quadratic():
     """The L-BFGS stage by itself (without the gradient-ascent finish) reaches the optimum of a concave
     quadratic with condition number 1e4 in few iterations, its history non-decreasing (catches a wrapper
     that hands SciPy the wrong sign of the value or of the gradient, which the finish would hide)."""
-    from tabular_rl.maxent import _lbfgs_ascent
+    from tabular_rl.maxent_likelihood import _lbfgs_ascent
 
     rng = np.random.default_rng(0)
     Qm, _ = np.linalg.qr(rng.normal(size=(6, 6)))
