@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 from .maxent_passes import _backward, _check_reachable, _log_terminal, _path_marginals
 from .sampling import Trajectories
 
@@ -46,7 +47,7 @@ def _check_weights(weights, K, name="weights"):
 
 
 # ---------------------------------------------------------- log-likelihood
-def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal):
+def _empirical_state_counts(mdp, phi, demonstrations, horizon, mu, log_terminal):
     """(f_tilde (K,), start distribution (S,)) from Trajectories or from given feature counts."""
     S, K = phi.shape
     if isinstance(demonstrations, Trajectories):
@@ -58,9 +59,9 @@ def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal)
             )
         if demonstrations.n_episodes < 1:
             raise ValueError("demonstrations must hold at least one episode, got 0")
-        if p0 is not None:
+        if mu is not None:
             raise ValueError(
-                "p0 must be None when demonstrations are Trajectories: the start distribution is the "
+                "mu must be None when demonstrations are Trajectories: the start distribution is the "
                 "demonstrations' empirical one"
             )
         states = demonstrations.states
@@ -81,34 +82,35 @@ def _empirical_state_counts(mdp, phi, demonstrations, horizon, p0, log_terminal)
     _v.check_shape(f_tilde, (K,), "demonstrations", what="(Trajectories, or empirical feature counts, one per feature)")
     _v.check_finite(f_tilde, "demonstrations")
     _v.check_magnitude(f_tilde, "demonstrations")
-    start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", S)
+    start = mdp.mu if mu is None else _v.check_distribution(mu, "mu", S)
     return f_tilde, np.asarray(start, dtype=np.float64)
 
 
 class _MaxEntProblem:
     """The validated inputs of the MaxEnt log-likelihood; evaluates L and its gradient."""
 
-    def __init__(self, mdp, features, demonstrations, horizon, terminal_states, p0):
+    def __init__(self, mdp, features, demonstrations, horizon, terminal_states, mu):
         self.mdp = mdp
         self.phi = _check_state_features(features, mdp)
         self.horizon = _v.check_int(horizon, "horizon", min_value=0)
         self.log_terminal = _log_terminal(terminal_states, mdp)
-        self.f_tilde, self.p0 = _empirical_state_counts(
-            mdp, self.phi, demonstrations, self.horizon, p0, self.log_terminal
+        self.f_tilde, self.mu = _empirical_state_counts(
+            mdp, self.phi, demonstrations, self.horizon, mu, self.log_terminal
         )
         part = _backward(mdp, np.zeros(mdp.n_states), self.horizon, self.log_terminal)
-        _check_reachable(part.log_Z[0], self.p0, "the start distribution")
-        self.support = self.p0 > 0
+        _check_reachable(part.log_Z[0], self.mu, "the start distribution")
+        self.support = self.mu > 0
 
     def value_and_grad(self, w):
         r = self.phi @ w
         part = _backward(self.mdp, r, self.horizon, self.log_terminal)
-        value = float(w @ self.f_tilde - self.p0[self.support] @ part.log_Z[0][self.support])
-        D = _path_marginals(self.mdp, part, r, self.p0).sum(axis=0)
+        value = float(w @ self.f_tilde - self.mu[self.support] @ part.log_Z[0][self.support])
+        D = _path_marginals(self.mdp, part, r, self.mu).sum(axis=0)
         return value, self.f_tilde - D @ self.phi, part.policy
 
 
-def maxent_log_likelihood_objective(mdp, features, demonstrations, horizon, weights, *, terminal_states=None, p0=None):
+@renamed_keyword("p0", "mu")
+def maxent_log_likelihood_objective(mdp, features, demonstrations, horizon, weights, *, terminal_states=None, mu=None):
     r"""The MaxEnt log-likelihood of demonstrations (to maximise), a float.
 
     .. math:: L(\theta) = \frac1m\sum_{i=1}^m \theta^\top f_{\zeta_i}
@@ -130,14 +132,14 @@ def maxent_log_likelihood_objective(mdp, features, demonstrations, horizon, weig
     demonstrations : Trajectories or array_like (K,)
         Episodes of exactly ``horizon`` steps (their start states give the
         start distribution), or the empirical feature counts
-        :math:`\tilde f` (then ``p0``, default ``mdp.mu``, is the start distribution).
+        :math:`\tilde f` (then ``mu``, default ``mdp.mu``, is the start distribution).
     horizon : int >= 0
     weights : array_like, shape (K,)
         :math:`\theta`; the reward is :math:`r(s) = \theta^\top f(s)`.
     terminal_states : None, sequence of int, or bool array (S,)
         Goal set of the backward pass; demonstrations must end in it.
-    p0 : array_like, shape (S,), optional
-        Only with feature counts.
+    mu : array_like, shape (S,), optional
+        Start distribution, only with feature counts. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -159,12 +161,13 @@ def maxent_log_likelihood_objective(mdp, features, demonstrations, horizon, weig
     >>> bool(np.isclose(L, -np.log(2)))                # one step, two equally likely actions
     True
     """
-    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, p0)
+    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, mu)
     w = _check_weights(weights, prob.phi.shape[1])
     return prob.value_and_grad(w)[0]
 
 
-def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weights, *, terminal_states=None, p0=None):
+@renamed_keyword("p0", "mu")
+def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weights, *, terminal_states=None, mu=None):
     r"""Gradient of :func:`maxent_log_likelihood_objective`, shape (K,).
 
     .. math:: \nabla L(\theta) = \tilde f - \sum_{t=0}^{H-1}\sum_s D_t(s) f(s)
@@ -176,7 +179,8 @@ def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weigh
     printed algorithm's true-dynamics forward pass is *not* this gradient
     (docs/guide/maxent.md#stochastic-dynamics).
 
-    Parameters are those of :func:`maxent_log_likelihood_objective`.
+    Parameters are those of :func:`maxent_log_likelihood_objective` (``p0`` is a deprecated alias of ``mu``,
+    removed in 0.3.0).
 
     Returns
     -------
@@ -193,7 +197,7 @@ def maxent_log_likelihood_gradient(mdp, features, demonstrations, horizon, weigh
     >>> maxent_log_likelihood_gradient(mdp, np.eye(2), demo, 2, [0.0, 0.0])   # (1, 1) - (1.5, 0.5)
     array([-0.5,  0.5])
     """
-    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, p0)
+    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, mu)
     w = _check_weights(weights, prob.phi.shape[1])
     return prob.value_and_grad(w)[1]
 
@@ -234,7 +238,7 @@ class IRLResult:
     >>> from tabular_rl.maxent import maxent_irl
     >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
     >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=1.0, mu=[1.0, 0.0])
-    >>> res = maxent_irl(mdp, [[0.0], [1.0]], [0.75], horizon=2, p0=[1.0, 0.0])
+    >>> res = maxent_irl(mdp, [[0.0], [1.0]], [0.75], horizon=2, mu=[1.0, 0.0])
     >>> res.converged, res.reward.round(6)                  # theta^T f per state: 0 and log 3
     (True, array([0.      , 1.098612]))
     >>> res.policy[0, 0].round(6)
@@ -365,6 +369,7 @@ def _gradient_ascent(value_and_grad, w0, *, tol, max_iter, step_size, name, meth
     return w, value, grad, extra, np.array(values), np.array(norms), k, converged
 
 
+@renamed_keyword("p0", "mu")
 def maxent_irl(
     mdp,
     features,
@@ -372,7 +377,7 @@ def maxent_irl(
     horizon,
     *,
     terminal_states=None,
-    p0=None,
+    mu=None,
     weights0=None,
     tol=1e-8,
     max_iter=1000,
@@ -404,12 +409,13 @@ def maxent_irl(
         State features.
     demonstrations : Trajectories or array_like (K,)
         Episodes of exactly ``horizon`` steps, or empirical feature counts
-        :math:`\tilde f` summed over t = 0..H-1 (with ``p0``).
+        :math:`\tilde f` summed over t = 0..H-1 (with ``mu``).
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
         The goal-directed model (see :func:`maxent_backward_pass`).
-    p0 : array_like, shape (S,), optional
-        Start distribution, only with feature counts (default ``mdp.mu``).
+    mu : array_like, shape (S,), optional
+        Start distribution, only with feature counts (default ``mdp.mu``). ``p0`` is a deprecated alias
+        (removed in 0.3.0).
     weights0 : array_like, shape (K,), optional
         Initial weights; default zeros.
     tol : float > 0
@@ -442,11 +448,11 @@ def maxent_irl(
     >>> from tabular_rl.maxent import maxent_irl
     >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
     >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=1.0, mu=[1.0, 0.0])
-    >>> res = maxent_irl(mdp, [[0.0], [1.0]], [0.75], horizon=2, p0=[1.0, 0.0])
+    >>> res = maxent_irl(mdp, [[0.0], [1.0]], [0.75], horizon=2, mu=[1.0, 0.0])
     >>> res.converged, round(float(res.weights[0]), 6)   # s_1 = 1 with probability 3/4: e^w = 3
     (True, 1.098612)
     """
-    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, p0)
+    prob = _MaxEntProblem(mdp, features, demonstrations, horizon, terminal_states, mu)
     K = prob.phi.shape[1]
     w0 = np.zeros(K) if weights0 is None else _check_weights(weights0, K, "weights0")
     tol = _v.check_real(tol, "tol", low=0.0, low_open=True)

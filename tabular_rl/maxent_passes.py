@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _kernels
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 
 __all__ = [
     "MaxEntPartition",
@@ -298,24 +299,26 @@ def maxent_backward_pass_stationary(mdp, state_rewards, n_iterations, *, termina
 
 
 # ------------------------------------------------------------------ forward
-def _check_forward_args(mdp, policy, horizon, p0):
+def _check_forward_args(mdp, pi, horizon, mu):
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    pi = _v.check_policy(policy, mdp, "policy", horizon=horizon, time_varying=True)
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
-    return pi, horizon, np.asarray(p0, dtype=np.float64)
+    pi = _v.check_policy(pi, mdp, "pi", horizon=horizon, time_varying=True)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
+    return pi, horizon, np.asarray(mu, dtype=np.float64)
 
 
-def maxent_forward_pass_per_step(mdp, policy, horizon, *, p0=None):
+@renamed_keyword("policy", "pi")
+@renamed_keyword("p0", "mu")
+def maxent_forward_pass_per_step(mdp, pi, horizon, *, mu=None):
     r"""State distributions :math:`D_t`, t = 0..H-1, of the MaxEnt forward pass, shape (H, S); each row sums to 1.
 
-    .. math:: D_0 = p_0,\qquad D_{t+1}(s') = \sum_{s}\sum_{a} D_t(s)\,\pi_t(a|s)\,P(s'|s,a).
+    .. math:: D_0 = \mu,\qquad D_{t+1}(s') = \sum_{s}\sum_{a} D_t(s)\,\pi_t(a|s)\,P(s'|s,a).
 
     **Erratum.** Algorithm 1, step 5, as printed in the paper and on the
     lecture slide reads
     :math:`D_{s_i,t+1} = \sum_{a}\sum_k D_{s_k,t}P(a|s_i)P(s_k|a,s_i)`, which
     sums the *successor's* mass into the *predecessor* (a backward, not a
     forward, step) and does not conserve probability. The indices above are
-    the corrected ones. Step 4 means :math:`D_0 = p_0` only.
+    the corrected ones. Step 4 means :math:`D_0 = \mu` only.
 
     The forward pass uses the MDP's own dynamics (``terminal_states`` of the
     backward pass do not stop it): make goal states absorbing in the MDP if the
@@ -324,11 +327,12 @@ def maxent_forward_pass_per_step(mdp, policy, horizon, *, p0=None):
     Parameters
     ----------
     mdp : TabularMDP
-    policy : array_like, shape (S, A) or (horizon, S, A)
-        Stationary or time-indexed local action probabilities.
+    pi : array_like, shape (S, A) or (horizon, S, A)
+        Stationary or time-indexed local action probabilities. ``policy`` is a deprecated alias
+        (removed in 0.3.0).
     horizon : int >= 0
-    p0 : array_like, shape (S,), optional
-        Start distribution; default ``mdp.mu``.
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -344,16 +348,18 @@ def maxent_forward_pass_per_step(mdp, policy, horizon, *, p0=None):
     >>> from tabular_rl import TabularMDP
     >>> from tabular_rl.maxent import maxent_forward_pass_per_step
     >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])           # 0 -> 1 -> 1
-    >>> maxent_forward_pass_per_step(TabularMDP(P, R=[0.0, 0.0], gamma=1.0), [[1.0], [1.0]], 3, p0=[1.0, 0.0])
+    >>> maxent_forward_pass_per_step(TabularMDP(P, R=[0.0, 0.0], gamma=1.0), [[1.0], [1.0]], 3, mu=[1.0, 0.0])
     array([[1., 0.],
            [0., 1.],
            [0., 1.]])
     """
-    pi, horizon, p0 = _check_forward_args(mdp, policy, horizon, p0)
-    return _kernels.forward_distributions(mdp, pi, horizon, p0, store=True)[0]
+    pi, horizon, mu = _check_forward_args(mdp, pi, horizon, mu)
+    return _kernels.forward_distributions(mdp, pi, horizon, mu, store=True)[0]
 
 
-def maxent_forward_pass(mdp, policy, horizon, *, p0=None):
+@renamed_keyword("policy", "pi")
+@renamed_keyword("p0", "mu")
+def maxent_forward_pass(mdp, pi, horizon, *, mu=None):
     r"""Expected state visitation frequencies :math:`D(s) = \sum_{t=0}^{H-1} D_t(s)`, shape (S,), summing to H.
 
     The sum over the H rewarded time steps (t = 0..H-1, the same steps the
@@ -364,9 +370,11 @@ def maxent_forward_pass(mdp, policy, horizon, *, p0=None):
     Parameters
     ----------
     mdp : TabularMDP
-    policy : array_like, shape (S, A) or (horizon, S, A)
+    pi : array_like, shape (S, A) or (horizon, S, A)
+        ``policy`` is a deprecated alias (removed in 0.3.0).
     horizon : int >= 0
-    p0 : array_like, shape (S,), optional
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -382,11 +390,11 @@ def maxent_forward_pass(mdp, policy, horizon, *, p0=None):
     >>> from tabular_rl import TabularMDP
     >>> from tabular_rl.maxent import maxent_forward_pass
     >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])
-    >>> maxent_forward_pass(TabularMDP(P, R=[0.0, 0.0], gamma=1.0), [[1.0], [1.0]], 3, p0=[1.0, 0.0])
+    >>> maxent_forward_pass(TabularMDP(P, R=[0.0, 0.0], gamma=1.0), [[1.0], [1.0]], 3, mu=[1.0, 0.0])
     array([1., 2.])
     """
-    pi, horizon, p0 = _check_forward_args(mdp, policy, horizon, p0)
-    return _kernels.forward_distributions(mdp, pi, horizon, p0, store=False)[1]
+    pi, horizon, mu = _check_forward_args(mdp, pi, horizon, mu)
+    return _kernels.forward_distributions(mdp, pi, horizon, mu, store=False)[1]
 
 
 def _edges(mdp):
@@ -398,7 +406,7 @@ def _edges(mdp):
     return rows, cols, P[rows, cols]
 
 
-def _path_marginals(mdp, part, r, p0):
+def _path_marginals(mdp, part, r, mu):
     r"""Forward pass under the path distribution of eq. (4) (a new kernel, private to this module).
 
     :math:`D_{t+1}(s') = \sum_{s,a} D_t(s)\pi_t(a|s)\tilde P_t(s'|s,a)` with the
@@ -413,7 +421,7 @@ def _path_marginals(mdp, part, r, p0):
     out = np.empty((H, S))
     if H == 0:
         return out
-    d = np.array(p0, dtype=np.float64)
+    d = np.array(mu, dtype=np.float64)
     for t in range(H):
         out[t] = d
         if t == H - 1:
@@ -432,24 +440,25 @@ def _path_marginals(mdp, part, r, p0):
     return out
 
 
-def _check_reachable(log_Z0, p0, what):
-    dead = (p0 > 0) & ~np.isfinite(log_Z0)
+def _check_reachable(log_Z0, mu, what):
+    dead = (mu > 0) & ~np.isfinite(log_Z0)
     if np.any(dead):
         s = int(np.flatnonzero(dead)[0])
         raise ValueError(
-            f"{what} puts probability {p0[s]:g} on state {s}, from which no path of the horizon reaches "
+            f"{what} puts probability {mu[s]:g} on state {s}, from which no path of the horizon reaches "
             "terminal_states (Z = 0 there): the model gives those paths probability 0; lengthen the horizon, "
             "change terminal_states or the start distribution"
         )
 
 
-def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, p0=None):
+@renamed_keyword("p0", "mu")
+def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, mu=None):
     r"""State marginals :math:`D_t(s) = P(s_t = s)` under the MaxEnt path distribution, t = 0..H-1, shape (H, S).
 
     The exact expected visitation of the model
 
     .. math:: P(\zeta\mid s_0) = e^{\sum_{t<H} r(s_t)}\prod_t P(s_{t+1}|s_t,a_t)\,
-              Z_{s_H,H}/Z_{s_0,0},\qquad s_0\sim p_0,
+              Z_{s_H,H}/Z_{s_0,0},\qquad s_0\sim \mu,
 
     (eq. (4), with :math:`Z_{s_H,H}` the terminal indicator), so that
     :math:`\nabla_\theta \log Z_{s_0} = \sum_t\sum_s D_t(s) f(s)` exactly. Its
@@ -468,9 +477,9 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     state_rewards : array_like, shape (S,)
     horizon : int >= 0
     terminal_states : None, sequence of int, or bool array (S,)
-    p0 : array_like, shape (S,), optional
+    mu : array_like, shape (S,), optional
         Start distribution (default ``mdp.mu``); it must put no mass where
-        :math:`Z_{s,0} = 0`.
+        :math:`Z_{s,0} = 0`. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -493,7 +502,7 @@ def maxent_path_marginals(mdp, state_rewards, horizon, *, terminal_states=None, 
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     part = _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
-    _check_reachable(part.log_Z[0], p0, "p0")
-    return _path_marginals(mdp, part, r, p0)
+    _check_reachable(part.log_Z[0], mu, "mu")
+    return _path_marginals(mdp, part, r, mu)
