@@ -146,8 +146,8 @@ def imitation_section(world, say):
     w_true = np.array([{"G": 1.0, "H": -1.0}.get(t, 0.0) for t in types])
     horizon = 10
     expert = trl.maxent_backward_pass(mdp, phi @ w_true, horizon)
-    p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
-    demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), p0=p0)
+    mu = np.full(mdp.n_states, 1.0 / mdp.n_states)
+    demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(2), mu=mu)
     say("On the same map without slip, an expert that follows the MaxEnt model of a state reward on the cell",
         f"types {types} (weights {w_true.tolist()}) gives 2000 demonstrations of {horizon} steps from every cell;",
         "as in the paper's Algorithm 1, only paths that are in a terminal cell (G or H) at the last step count.")
@@ -164,7 +164,7 @@ def imitation_section(world, say):
     say("", "Recovered reward (relative to '.'):", world.render_values(phi @ (res.weights - res.weights[base])), "")
     counts = trl.trajectory_feature_counts(mdp, demos, phi, gamma=1.0).mean(axis=0)
     start = np.bincount(demos.states[:, 0], minlength=mdp.n_states) / demos.n_episodes
-    learner_visits = trl.maxent_forward_pass(mdp, res.policy, horizon, p0=start)
+    learner_visits = trl.maxent_forward_pass(mdp, res.policy, horizon, mu=start)
     model = learner_visits @ phi
     err = float(np.max(np.abs(counts - model)))
     say.check(f"converged in {res.n_iterations} steps; feature matching max |f~ - sum_s D(s) f(s)|", f"{err:.1e}",

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 from .mdp import TabularMDP
 
 __all__ = ["from_gymnasium", "from_irl_maxent", "from_pymdptoolbox"]
@@ -174,7 +175,8 @@ def from_pymdptoolbox(P, R, gamma, mu=None):
     return TabularMDP(P_ours, R_ours, gamma, mu=mu)
 
 
-def from_irl_maxent(p_transition, rewards, gamma, mu=None):
+@renamed_keyword("rewards", "R")
+def from_irl_maxent(p_transition, R, gamma, mu=None):
     r"""An MDP from irl-maxent's layout ``p_transition[s_from, s_to, a]`` (shape (S, S, A)).
 
     .. math:: P_\text{ours}[s, a, s'] = p\_transition[s, s', a].
@@ -183,8 +185,9 @@ def from_irl_maxent(p_transition, rewards, gamma, mu=None):
     ----------
     p_transition : array_like, shape (S, S, A)
         irl-maxent's transition table (``world.p_transition``).
-    rewards : array_like, shape (S,) or (S, A)
-        State rewards (irl-maxent's) or state-action rewards.
+    R : array_like, shape (S,) or (S, A)
+        State rewards (irl-maxent's) or state-action rewards, as ``R`` of :class:`TabularMDP`.
+        ``rewards`` is a deprecated alias (removed in 0.3.0).
     gamma : float
         Discount in [0, 1].
     mu : array_like, shape (S,), optional
@@ -208,7 +211,7 @@ def from_irl_maxent(p_transition, rewards, gamma, mu=None):
     >>> p = np.zeros((2, 2, 2))
     >>> p[:, 0, 0] = 1.0  # action 0 goes to state 0
     >>> p[:, 1, 1] = 1.0  # action 1 goes to state 1
-    >>> mdp = from_irl_maxent(p, rewards=[0.0, 1.0], gamma=0.9)
+    >>> mdp = from_irl_maxent(p, R=[0.0, 1.0], gamma=0.9)
     >>> mdp.P[0]  # P[s=0, a, s2]
     array([[1., 0.],
            [0., 1.]])
@@ -231,10 +234,10 @@ def from_irl_maxent(p_transition, rewards, gamma, mu=None):
             f"p_transition[{s}, :, {a}] sums to {float(np.real(sums[s, a]))!r}; each p_transition[s, :, a] "
             f"must sum to 1 (tolerance {_v.ROW_SUM_TOL:g})"
         )
-    r = _v.as_float_array(rewards, "rewards")
+    r = _v.as_float_array(R, "R")
     if r.shape not in ((S,), (S, A)):
-        raise ValueError(f"rewards must have shape (S,) = ({S},) or (S, A) = ({S}, {A}), got {r.shape}")
-    _v.check_finite(r, "rewards")
+        raise ValueError(f"R must have shape (S,) = ({S},) or (S, A) = ({S}, {A}), got {r.shape}")
+    _v.check_finite(r, "R")
     return TabularMDP(np.transpose(p, (0, 2, 1)), r, gamma, mu=mu)
 
 

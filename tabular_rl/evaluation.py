@@ -34,6 +34,7 @@ import scipy.sparse.linalg as spla
 
 from . import _kernels
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 
 __all__ = [
     "EvaluationCertificate",
@@ -980,11 +981,12 @@ def finite_horizon_values(mdp, pi, horizon, *, mu=None):
     return FiniteHorizonEvaluation(V=V, Q=Q, d=d, J=float(np.real(mu @ V[0])))
 
 
-def state_distributions(mdp, pi, horizon, *, p0=None):
+@renamed_keyword("p0", "mu")
+def state_distributions(mdp, pi, horizon, *, mu=None):
     r"""Undiscounted state distributions :math:`d_t`, t = 0..horizon-1, shape (horizon, S).
 
-    :math:`d_0 = p_0` (default ``mdp.mu``) and
-    :math:`d_{t+1}(s') = \sum_{s,a} d_t(s)\pi_t(a|s)P(s'|s,a)`; each row sums to 1.
+    :math:`d_0 = \mu` (the keyword ``mu``, default ``mdp.mu``; ``p0`` is a deprecated alias,
+    removed in 0.3.0) and :math:`d_{t+1}(s') = \sum_{s,a} d_t(s)\pi_t(a|s)P(s'|s,a)`; each row sums to 1.
 
     Examples
     --------
@@ -995,12 +997,12 @@ def state_distributions(mdp, pi, horizon, *, p0=None):
     >>> from tabular_rl import TabularMDP, state_distributions
     >>> P = np.array([[[0.5, 0.5]], [[0.0, 1.0]]])
     >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=0.9)
-    >>> state_distributions(mdp, [[1.0], [1.0]], 3, p0=[1.0, 0.0])
+    >>> state_distributions(mdp, [[1.0], [1.0]], 3, mu=[1.0, 0.0])
     array([[1.  , 0.  ],
            [0.5 , 0.5 ],
            [0.25, 0.75]])
     """
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
-    return _kernels.forward_distributions(mdp, pi, horizon, p0)[0]
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
+    return _kernels.forward_distributions(mdp, pi, horizon, mu)[0]

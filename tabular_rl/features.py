@@ -14,6 +14,7 @@ from scipy.optimize import nnls
 
 from . import _kernels
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 from .sampling import check_trajectories
 from .control import policy_iteration
 from .evaluation import discounted_visitation, discounted_visitation_unnormalized
@@ -123,14 +124,15 @@ def feature_expectations(mdp, pi, features):
 # --------------------------------------------------------------------------- finite horizon, empirical
 
 
-def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, p0=None):
+@renamed_keyword("p0", "mu")
+def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, mu=None):
     r"""Finite-horizon discounted feature expectations, any gamma in [0, 1].
 
     .. math:: \mu_H(\pi) = E\Big[\sum_{t=0}^{H-1}\gamma^t\phi(s_t,a_t)\Big]
               = \sum_{t=0}^{H-1}\gamma^t\sum_{s,a} d_t(s)\,\pi_t(a|s)\,\phi(s,a)
 
     over the H decision steps t = 0..H-1 (the state :math:`s_H` reached after the
-    last action is not counted), with :math:`d_0 = p_0` and
+    last action is not counted), with :math:`d_0` the start distribution ``mu`` and
     :math:`d_{t+1} = d_t P_{\pi_t}` (undiscounted state distributions; the
     discount is the explicit :math:`\gamma^t`, with :math:`0^0 = 1`). It is the
     expectation of :func:`empirical_feature_expectations` for episodes of length H.
@@ -143,8 +145,8 @@ def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, p0=None):
         Stationary or time-varying policy.
     features : array_like, shape (S, K) or (S, A, K)
     horizon : int >= 0
-    p0 : array_like, shape (S,), optional
-        Start distribution; default ``mdp.mu``.
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -167,10 +169,10 @@ def finite_horizon_feature_expectations(mdp, pi, features, horizon, *, p0=None):
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
     phi = check_features(features, mdp, "features")
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     if horizon == 0:
         return np.zeros(phi.shape[-1])
-    d, _ = _kernels.forward_distributions(mdp, pi, horizon, p0)
+    d, _ = _kernels.forward_distributions(mdp, pi, horizon, mu)
     discount = mdp.gamma ** np.arange(horizon)
     pi_t = np.broadcast_to(pi, (horizon,) + mdp.shape)
     return np.einsum("t,ts,tsa,sak->k", discount, d, pi_t, phi)

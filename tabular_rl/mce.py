@@ -37,9 +37,10 @@ import numpy as np
 
 from . import _kernels
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 from .evaluation import _Resolvent
 from .features import check_features, feature_expectations
-from .maxent import IRLResult, _check_method, _check_weights, _gradient_ascent
+from .maxent_likelihood import IRLResult, _check_method, _check_weights, _gradient_ascent
 from .sampling import Trajectories
 
 __all__ = [
@@ -53,8 +54,8 @@ __all__ = [
 ]
 
 
-def _check_rewards(rewards, mdp, name="rewards"):
-    r = _v.as_float_array(rewards, name, real=True)
+def _check_rewards(R, mdp, name="R"):
+    r = _v.as_float_array(R, name, real=True)
     S, A = mdp.shape
     if r.shape == (S,):
         r = np.repeat(r[:, None], A, axis=1)
@@ -163,7 +164,8 @@ def _check_soft_options(mdp, horizon, temperature, tol, max_iter):
     return horizon, temperature, tol, max_iter
 
 
-def soft_values(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_iter=100_000):
+@renamed_keyword("rewards", "R")
+def soft_values(mdp, R, *, horizon=None, temperature=1.0, tol=1e-10, max_iter=100_000):
     r"""Soft Bellman values, Q-values and policy (finite horizon or discounted fixed point).
 
     Finite horizon (``horizon=H``), exact:
@@ -183,8 +185,8 @@ def soft_values(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_i
     Parameters
     ----------
     mdp : TabularMDP
-    rewards : array_like, shape (S,) or (S, A)
-        r(s) or r(s, a) (``mdp.R`` is not used).
+    R : array_like, shape (S,) or (S, A)
+        r(s) or r(s, a) (``mdp.R`` is not used). ``rewards`` is a deprecated alias (removed in 0.3.0).
     horizon : int >= 0, optional
         None for the discounted infinite-horizon fixed point.
     temperature : float > 0
@@ -214,18 +216,20 @@ def soft_values(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_i
     >>> bool(np.isclose(sv.V[0], (1 + np.log(2)) / (1 - 0.5), rtol=0, atol=1e-10))
     True
     """
-    r = _check_rewards(rewards, mdp)
+    r = _check_rewards(R, mdp)
     horizon, alpha, tol, max_iter = _check_soft_options(mdp, horizon, temperature, tol, max_iter)
     if horizon is not None:
         return _finite_soft(mdp, r, horizon, alpha)
     return _discounted_soft(mdp, r, alpha, tol, max_iter)
 
 
-def mce_policy(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_iter=100_000):
+@renamed_keyword("rewards", "R")
+def mce_policy(mdp, R, *, horizon=None, temperature=1.0, tol=1e-10, max_iter=100_000):
     r"""The soft Bellman (maximum causal entropy) policy: (horizon, S, A), or (S, A) when ``horizon`` is None.
 
     :math:`\pi(a|s) = e^{(Q(s,a)-V(s))/\alpha}` of :func:`soft_values` (see there
-    for the recursion, the stopping rule and the options).
+    for the recursion, the stopping rule and the options; ``rewards`` is a deprecated alias of ``R``,
+    removed in 0.3.0).
 
     Examples
     --------
@@ -238,14 +242,15 @@ def mce_policy(mdp, rewards, *, horizon=None, temperature=1.0, tol=1e-10, max_it
            [0.26894142, 0.73105858]])
     """
     if horizon is not None and temperature == 1.0:
-        r = _check_rewards(rewards, mdp)
+        r = _check_rewards(R, mdp)
         horizon = _check_soft_options(mdp, horizon, temperature, tol, max_iter)[0]
         # The fused kernel keeps only V_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
         return _kernels.mce_backward(mdp, r, horizon, mdp.gamma, np.zeros(mdp.n_states))[1]
-    return soft_values(mdp, rewards, horizon=horizon, temperature=temperature, tol=tol, max_iter=max_iter).policy
+    return soft_values(mdp, R, horizon=horizon, temperature=temperature, tol=tol, max_iter=max_iter).policy
 
 
-def entropy_regularized_values(mdp, pi, rewards, *, temperature=1.0):
+@renamed_keyword("rewards", "R")
+def entropy_regularized_values(mdp, pi, R, *, temperature=1.0):
     r"""Exact entropy-regularised value of a stationary policy, shape (S,).
 
     .. math:: V^\pi_\alpha = (I-\gamma P_\pi)^{-1}\big(r_\pi + \alpha H(\pi)\big),\qquad
@@ -260,7 +265,8 @@ def entropy_regularized_values(mdp, pi, rewards, *, temperature=1.0):
     mdp : TabularMDP
         With ``gamma < 1``.
     pi : array_like, shape (S, A)
-    rewards : array_like, shape (S,) or (S, A)
+    R : array_like, shape (S,) or (S, A)
+        r(s) or r(s, a) (``mdp.R`` is not used). ``rewards`` is a deprecated alias (removed in 0.3.0).
     temperature : float > 0
 
     Returns
@@ -277,7 +283,7 @@ def entropy_regularized_values(mdp, pi, rewards, *, temperature=1.0):
     array([0.])
     """
     pi = _v.check_policy(pi, mdp)
-    r = _check_rewards(rewards, mdp)
+    r = _check_rewards(R, mdp)
     alpha = _v.check_real(temperature, "temperature", low=0.0, low_open=True)
     _v.check_infinite_horizon(mdp, "entropy_regularized_values")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -287,7 +293,7 @@ def entropy_regularized_values(mdp, pi, rewards, *, temperature=1.0):
 
 
 # ------------------------------------------------------------------- IRL
-def _empirical_expectations(mdp, phi, demonstrations, horizon, p0):
+def _empirical_expectations(mdp, phi, demonstrations, horizon, mu):
     """(mu_tilde (K,), start distribution (S,)) from Trajectories or given feature expectations."""
     K = phi.shape[2]
     if isinstance(demonstrations, Trajectories):
@@ -299,9 +305,9 @@ def _empirical_expectations(mdp, phi, demonstrations, horizon, p0):
                 f"demonstrations must have horizon == horizon == {horizon} (H steps), "
                 f"got demonstrations.horizon == {demonstrations.horizon}"
             )
-        if p0 is not None:
+        if mu is not None:
             raise ValueError(
-                "p0 must be None when demonstrations are Trajectories: the start distribution is the "
+                "mu must be None when demonstrations are Trajectories: the start distribution is the "
                 "demonstrations' empirical one"
             )
         L = demonstrations.horizon
@@ -316,14 +322,14 @@ def _empirical_expectations(mdp, phi, demonstrations, horizon, p0):
     _v.check_shape(mu_tilde, (K,), "demonstrations", what="(Trajectories, or expert feature expectations, one per feature)")
     _v.check_finite(mu_tilde, "demonstrations")
     _v.check_magnitude(mu_tilde, "demonstrations")
-    start = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    start = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     return mu_tilde, np.asarray(start, dtype=np.float64)
 
 
 class _MCEProblem:
     """Validated inputs of the MCE objective; evaluates it and its gradient."""
 
-    def __init__(self, mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter):
+    def __init__(self, mdp, features, demonstrations, horizon, mu, soft_tol, soft_max_iter):
         self.state_features = _v.as_float_array(features, "features").ndim == 2
         self.phi = _v.check_magnitude(check_features(features, mdp, "features"), "features")
         if horizon is None:
@@ -333,8 +339,8 @@ class _MCEProblem:
         self.mdp, self.horizon = mdp, horizon
         self.soft_tol = _v.check_real(soft_tol, "soft_tol", low=0.0, low_open=True)
         self.soft_max_iter = _v.check_int(soft_max_iter, "soft_max_iter", min_value=1)
-        self.mu_tilde, self.p0 = _empirical_expectations(mdp, self.phi, demonstrations, horizon, p0)
-        self._mdp_p0 = mdp.with_(mu=self.p0)
+        self.mu_tilde, self.start = _empirical_expectations(mdp, self.phi, demonstrations, horizon, mu)
+        self._mdp_start = mdp.with_(mu=self.start)
         self._V = None  # warm start for soft value iteration
 
     def reward(self, w):
@@ -345,19 +351,20 @@ class _MCEProblem:
         if self.horizon is None:
             sv = _discounted_soft(mdp, r, 1.0, self.soft_tol, self.soft_max_iter, V0=self._V, name="mce_irl")
             self._V = sv.V
-            value = float(w @ self.mu_tilde - self.p0 @ sv.V)
-            mu = feature_expectations(self._mdp_p0, sv.policy, self.phi)
+            value = float(w @ self.mu_tilde - self.start @ sv.V)
+            mu = feature_expectations(self._mdp_start, sv.policy, self.phi)
             return value, self.mu_tilde - mu, sv.policy
         sv = _finite_soft(mdp, r, self.horizon, 1.0)
-        value = float(w @ self.mu_tilde - self.p0 @ sv.V[0])
-        d, _ = _kernels.forward_distributions(mdp, sv.policy, self.horizon, self.p0)
+        value = float(w @ self.mu_tilde - self.start @ sv.V[0])
+        d, _ = _kernels.forward_distributions(mdp, sv.policy, self.horizon, self.start)
         disc = mdp.gamma ** np.arange(self.horizon)
         mu = np.einsum("t,ts,tsa,sak->k", disc, d, sv.policy, self.phi)
         return value, self.mu_tilde - mu, sv.policy
 
 
+@renamed_keyword("p0", "mu")
 def mce_log_likelihood_objective(
-    mdp, features, demonstrations, weights, *, horizon=None, p0=None, soft_tol=1e-12, soft_max_iter=100_000
+    mdp, features, demonstrations, weights, *, horizon=None, mu=None, soft_tol=1e-12, soft_max_iter=100_000
 ):
     r"""The maximum causal entropy objective (to maximise), a float.
 
@@ -377,13 +384,14 @@ def mce_log_likelihood_objective(
         Episodes (their start states give :math:`p_0`; :math:`\tilde\mu` sums
         :math:`\gamma^t f(s_t,a_t)` over their t = 0..L-1, a truncation when
         ``horizon`` is None), or expert feature expectations :math:`\tilde\mu`
-        (discounted, unnormalised; then ``p0``, default ``mdp.mu``).
+        (discounted, unnormalised; then ``mu``, default ``mdp.mu``, is :math:`p_0`).
     weights : array_like, shape (K,)
     horizon : int >= 0, optional
         Finite horizon H (then demonstrations must have H steps), or None for
         the discounted infinite-horizon model (``gamma < 1``).
-    p0 : array_like, shape (S,), optional
-        Only with feature expectations.
+    mu : array_like, shape (S,), optional
+        The start distribution :math:`p_0`, only with feature expectations. ``p0`` is a deprecated alias
+        (removed in 0.3.0).
     soft_tol, soft_max_iter
         ``tol`` and ``max_iter`` of the soft value iteration (infinite horizon).
 
@@ -405,12 +413,13 @@ def mce_log_likelihood_objective(
     >>> bool(np.isclose(L, -2 * np.log(2)))
     True
     """
-    prob = _MCEProblem(mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter)
+    prob = _MCEProblem(mdp, features, demonstrations, horizon, mu, soft_tol, soft_max_iter)
     return prob.value_and_grad(_check_weights(weights, prob.phi.shape[2]))[0]
 
 
+@renamed_keyword("p0", "mu")
 def mce_log_likelihood_gradient(
-    mdp, features, demonstrations, weights, *, horizon=None, p0=None, soft_tol=1e-12, soft_max_iter=100_000
+    mdp, features, demonstrations, weights, *, horizon=None, mu=None, soft_tol=1e-12, soft_max_iter=100_000
 ):
     r"""Gradient of :func:`mce_log_likelihood_objective`, shape (K,).
 
@@ -421,7 +430,8 @@ def mce_log_likelihood_gradient(
     one LU solve otherwise), because
     :math:`\nabla_\theta V^{soft} = (I-\gamma P_\pi)^{-1}f_\pi`.
 
-    Parameters are those of :func:`mce_log_likelihood_objective`.
+    Parameters are those of :func:`mce_log_likelihood_objective` (``p0`` is a deprecated alias of ``mu``,
+    removed in 0.3.0).
 
     Examples
     --------
@@ -432,17 +442,18 @@ def mce_log_likelihood_gradient(
     >>> mce_log_likelihood_gradient(mdp, [[[1.0], [0.0]]], [0.5], [0.0])   # 0.5 - 0.5 / (1 - 0.5)
     array([-0.5])
     """
-    prob = _MCEProblem(mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter)
+    prob = _MCEProblem(mdp, features, demonstrations, horizon, mu, soft_tol, soft_max_iter)
     return prob.value_and_grad(_check_weights(weights, prob.phi.shape[2]))[1]
 
 
+@renamed_keyword("p0", "mu")
 def mce_irl(
     mdp,
     features,
     demonstrations,
     *,
     horizon=None,
-    p0=None,
+    mu=None,
     weights0=None,
     tol=1e-8,
     max_iter=1000,
@@ -472,8 +483,9 @@ def mce_irl(
         See :func:`mce_log_likelihood_objective`.
     horizon : int >= 0, optional
         None: discounted infinite horizon (``gamma < 1``).
-    p0 : array_like, shape (S,), optional
-        Only with feature expectations; default ``mdp.mu``.
+    mu : array_like, shape (S,), optional
+        The start distribution :math:`p_0`, only with feature expectations; default ``mdp.mu``.
+        ``p0`` is a deprecated alias (removed in 0.3.0).
     weights0 : array_like, shape (K,), optional
     tol : float > 0
         Stop when the gradient norm is at most this.
@@ -508,7 +520,7 @@ def mce_irl(
     >>> res.converged, round(float(res.weights[0]), 6)        # e^w = 3
     (True, 1.098612)
     """
-    prob = _MCEProblem(mdp, features, demonstrations, horizon, p0, soft_tol, soft_max_iter)
+    prob = _MCEProblem(mdp, features, demonstrations, horizon, mu, soft_tol, soft_max_iter)
     K = prob.phi.shape[2]
     w0 = np.zeros(K) if weights0 is None else _check_weights(weights0, K, "weights0")
     tol = _v.check_real(tol, "tol", low=0.0, low_open=True)

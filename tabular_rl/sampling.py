@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as _v
+from ._deprecation import renamed_keyword
 
 __all__ = [
     "Trajectories",
@@ -177,11 +178,12 @@ def _sample_initial(p0, n, rng):
     return np.minimum(np.searchsorted(cdf, u, side="right"), p0.shape[0] - 1)
 
 
-def rollout(mdp, pi, n_episodes, horizon, *, rng, p0=None):
+@renamed_keyword("p0", "mu")
+def rollout(mdp, pi, n_episodes, horizon, *, rng, mu=None):
     r"""Sample episodes from an MDP under a stationary or time-varying policy.
 
     Vectorised over episodes: each step draws all N actions and all N next
-    states at once. :math:`s_0\sim p_0` (default ``mdp.mu``), :math:`a_t\sim\pi_t(\cdot|s_t)`,
+    states at once. :math:`s_0\sim\mu` (the keyword ``mu``, default ``mdp.mu``), :math:`a_t\sim\pi_t(\cdot|s_t)`,
     :math:`s_{t+1}\sim P(\cdot|s_t,a_t)`, :math:`r_t = r(s_t,a_t)`.
 
     Parameters
@@ -192,7 +194,8 @@ def rollout(mdp, pi, n_episodes, horizon, *, rng, p0=None):
     horizon : int >= 0
     rng : numpy.random.Generator
         The only source of randomness: the same seed gives the same trajectories.
-    p0 : array_like, shape (S,), optional
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Returns
     -------
@@ -212,12 +215,12 @@ def rollout(mdp, pi, n_episodes, horizon, *, rng, p0=None):
     n_episodes = _v.check_int(n_episodes, "n_episodes", min_value=1)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     A = mdp.n_actions
     sampler = _get_sampler(mdp)
     states = np.empty((n_episodes, horizon + 1), dtype=np.intp)
     actions = np.empty((n_episodes, horizon), dtype=np.intp)
-    states[:, 0] = _sample_initial(p0, n_episodes, rng)
+    states[:, 0] = _sample_initial(mu, n_episodes, rng)
     for t in range(horizon):
         pi_t = pi if pi.ndim == 2 else pi[t]
         s = states[:, t]
@@ -236,7 +239,8 @@ def _get_sampler(mdp):
     return sampler
 
 
-def enumerate_trajectories(mdp, pi, horizon, *, p0=None, max_trajectories=1_000_000):
+@renamed_keyword("p0", "mu")
+def enumerate_trajectories(mdp, pi, horizon, *, mu=None, max_trajectories=1_000_000):
     r"""Every trajectory of positive probability up to ``horizon``, with its probability.
 
     The exact ground truth that expectations over trajectories are checked
@@ -249,7 +253,8 @@ def enumerate_trajectories(mdp, pi, horizon, *, p0=None, max_trajectories=1_000_
         Small: the number of trajectories grows like (S A)^H.
     pi : array_like, shape (S, A) or (horizon, S, A)
     horizon : int >= 0
-    p0 : array_like, shape (S,), optional
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
     max_trajectories : int
         Refuse (``ValueError``) to build more than this many.
 
@@ -272,12 +277,12 @@ def enumerate_trajectories(mdp, pi, horizon, *, p0=None, max_trajectories=1_000_
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     max_trajectories = _v.check_int(max_trajectories, "max_trajectories", min_value=1)
     pi = _v.check_policy(pi, mdp, horizon=horizon, time_varying=True)
-    p0 = mdp.mu if p0 is None else _v.check_distribution(p0, "p0", mdp.n_states)
+    mu = mdp.mu if mu is None else _v.check_distribution(mu, "mu", mdp.n_states)
     S, A = mdp.shape
     # Frontier: partial trajectories as parallel arrays, expanded one step at a time.
-    states = np.flatnonzero(p0 > 0)[:, None]
+    states = np.flatnonzero(mu > 0)[:, None]
     actions = np.empty((states.shape[0], 0), dtype=np.intp)
-    prob = p0[states[:, 0]]
+    prob = mu[states[:, 0]]
     for t in range(horizon):
         pi_t = pi if pi.ndim == 2 else pi[t]
         s = states[:, -1]

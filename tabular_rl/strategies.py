@@ -26,6 +26,7 @@ except ImportError as _exc:  # hypothesis is the `test` extra, not a runtime dep
         "(or pip install 'tabular-rl-exact[test]')"
     ) from _exc
 
+from ._deprecation import renamed_keyword
 from .mdp import TabularMDP
 
 __all__ = [
@@ -496,11 +497,13 @@ def mdp_policy_pairs(draw, *, deterministic_policy=None, time_varying_horizon=No
     return mdp, draw(time_varying_policies(time_varying_horizon, S, A, deterministic=deterministic_policy))
 
 
+@renamed_keyword("policy", "pi")
+@renamed_keyword("p0", "mu")
 @st.composite
-def trajectories(draw, mdp, policy, *, horizon, min_episodes=1, max_episodes=4, p0=None):
-    """:class:`~tabular_rl.Trajectories` of ``horizon`` steps that ``mdp`` can produce under ``policy``.
+def trajectories(draw, mdp, pi, *, horizon, min_episodes=1, max_episodes=4, mu=None):
+    """:class:`~tabular_rl.Trajectories` of ``horizon`` steps that ``mdp`` can produce under ``pi``.
 
-    Every episode has positive probability: :math:`s_0` is in the support of ``p0``
+    Every episode has positive probability: :math:`s_0` is in the support of ``mu``
     (default ``mdp.mu``), :math:`a_t` in the support of :math:`\\pi_t(\\cdot|s_t)`,
     :math:`s_{t+1}` in the support of :math:`P(\\cdot|s_t, a_t)`, and the reward is
     :math:`r(s_t, a_t)`. Hypothesis chooses among the possible steps (and shrinks towards
@@ -511,10 +514,12 @@ def trajectories(draw, mdp, policy, *, horizon, min_episodes=1, max_episodes=4, 
     Parameters
     ----------
     mdp : TabularMDP
-    policy : array_like, shape (S, A) or (horizon, S, A)
+    pi : array_like, shape (S, A) or (horizon, S, A)
+        ``policy`` is a deprecated alias (removed in 0.3.0).
     horizon : int >= 0
     min_episodes, max_episodes : int
-    p0 : array_like, shape (S,), optional
+    mu : array_like, shape (S,), optional
+        Start distribution; default ``mdp.mu``. ``p0`` is a deprecated alias (removed in 0.3.0).
 
     Examples
     --------
@@ -529,8 +534,8 @@ def trajectories(draw, mdp, policy, *, horizon, min_episodes=1, max_episodes=4, 
     """
     S, A = mdp.shape
     P = mdp.todense()
-    pi = np.asarray(policy, dtype=np.float64)
-    start = mdp.mu if p0 is None else np.asarray(p0, dtype=np.float64)
+    pi = np.asarray(pi, dtype=np.float64)
+    start = mdp.mu if mu is None else np.asarray(mu, dtype=np.float64)
     n = draw(st.integers(min_episodes, max_episodes))
     states = np.zeros((n, horizon + 1), dtype=np.intp)
     actions = np.zeros((n, horizon), dtype=np.intp)

@@ -205,7 +205,7 @@ def _start_at(mdp, pi, T, s0, a0):
     S, A = mdp.shape
     pi_t = np.repeat(pi[None], T, axis=0)
     pi_t[0] = np.eye(A)[a0]
-    return enumerate_trajectories(mdp, pi_t, T, p0=np.eye(S)[s0])
+    return enumerate_trajectories(mdp, pi_t, T, mu=np.eye(S)[s0])
 
 
 @settings(max_examples=25)

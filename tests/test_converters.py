@@ -105,7 +105,7 @@ def test_irl_maxent_round_trip_gives_native_values(mdp, data):
 def test_irl_maxent_validation():
     with pytest.raises(ValueError, match=r"p_transition must have shape \(S, S, A\) \(irl-maxent layout p\[s_from, s_to, a\]\), got \(2, 3, 2\)"):
         from_irl_maxent(np.ones((2, 3, 2)), [0.0, 0.0], 0.9)
-    with pytest.raises(ValueError, match=r"rewards must have shape \(S,\) = \(2,\) or \(S, A\) = \(2, 1\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"R must have shape \(S,\) = \(2,\) or \(S, A\) = \(2, 1\), got \(3,\)"):
         from_irl_maxent(np.ones((2, 2, 1)) / 2, [0.0, 0.0, 0.0], 0.9)
     with pytest.raises(TypeError, match=r"p_transition must be a numeric array"):
         from_irl_maxent([["a"]], [0.0], 0.9)

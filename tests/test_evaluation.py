@@ -495,7 +495,7 @@ def test_finite_horizon_backward_equals_forward_and_oracle(case):
 
 @given(fh_case(), st.data())
 def test_finite_horizon_mu_argument_and_state_distributions(case, data):
-    """finite_horizon_values(mu=...) and state_distributions(p0=...) use the given start
+    """finite_horizon_values(mu=...) and state_distributions(mu=...) use the given start
     distribution and agree with each other (catches the keyword being ignored)."""
     mdp, pi, H = case
     mu = data.draw(trs.distributions(mdp.n_states))
@@ -503,7 +503,7 @@ def test_finite_horizon_mu_argument_and_state_distributions(case, data):
     ref = finite_horizon_values(mdp.with_(mu=mu), pi, H)
     np.testing.assert_allclose(fh.d, ref.d, rtol=0, atol=1e-14)
     assert abs(fh.J - ref.J) <= fh_tol(mdp, H)
-    np.testing.assert_allclose(state_distributions(mdp, pi, H, p0=mu), fh.d, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(state_distributions(mdp, pi, H, mu=mu), fh.d, rtol=0, atol=1e-14)
     np.testing.assert_allclose(state_distributions(mdp, pi, H), finite_horizon_values(mdp, pi, H).d, rtol=0, atol=1e-14)
 
 
@@ -699,9 +699,9 @@ def mdp2():
         (lambda m: finite_horizon_values(m, np.ones((3, 2, 3)) * [[[1, 0, 0]], [[0.5, 0, 0]], [[0, 0, 1]]], 3), ValueError,
          r"pi\[1, 0, :\] sums to 0.5; each policy row must sum to 1"),
         (lambda m: finite_horizon_values(m, np.ones((2, 3)) / 3, 2, mu=[2.0, -1.0]), ValueError, r"mu must be non-negative"),
-        (lambda m: state_distributions(m, np.ones((2, 3)) / 3, 2, p0=[0.2, 0.2]), ValueError, r"p0 sums to 0.4"),
+        (lambda m: state_distributions(m, np.ones((2, 3)) / 3, 2, mu=[0.2, 0.2]), ValueError, r"mu sums to 0.4"),
         (lambda m: state_distributions(m, np.ones((2, 3)) / 3, "2"), TypeError, r"horizon must be an integer, got str '2'"),
-        (lambda m: state_distributions(m, np.ones((2, 3)) / 3, 2, p0=[np.inf, 0.0]), ValueError, r"p0 must be finite, got inf at index \(0,\)"),
+        (lambda m: state_distributions(m, np.ones((2, 3)) / 3, 2, mu=[np.inf, 0.0]), ValueError, r"mu must be finite, got inf at index \(0,\)"),
     ],
 )
 def test_evaluation_validation_messages(mdp2, call, exc, match):

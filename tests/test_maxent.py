@@ -39,7 +39,7 @@ def rewards_for(S, lo=-1.0, hi=1.0):
 def paths_from(mdp, s0, H):
     """Every (action sequence, successor sequence) from s0 with its weight prod_t P(s_{t+1}|s_t,a_t)."""
     S, A = mdp.shape
-    tr, p = enumerate_trajectories(mdp, uniform(S, A), H, p0=np.eye(S)[s0])
+    tr, p = enumerate_trajectories(mdp, uniform(S, A), H, mu=np.eye(S)[s0])
     return tr, p * float(A) ** H
 
 
@@ -380,7 +380,7 @@ def test_irl_from_exact_expert_counts_recovers_feature_matching(method, mdp, H, 
     phi = data.draw(hnp.arrays(np.float64, (S, 2), elements=st.floats(0, 1, **FLOATS)))
     w0 = data.draw(hnp.arrays(np.float64, (2,), elements=st.floats(-2, 2, **FLOATS)))
     f_tilde = maxent_path_marginals(mdp, phi @ w0, H).sum(axis=0) @ phi
-    res = maxent_irl(mdp, phi, f_tilde, H, p0=mdp.mu, tol=1e-9, max_iter=2000, method=method)
+    res = maxent_irl(mdp, phi, f_tilde, H, mu=mdp.mu, tol=1e-9, max_iter=2000, method=method)
     assert isinstance(res, IRLResult) and res.converged
     model = maxent_path_marginals(mdp, res.reward, H).sum(axis=0) @ phi
     assert np.max(np.abs(model - f_tilde)) <= 1e-6
@@ -409,13 +409,13 @@ def test_irl_from_trajectories_and_its_policy():
     mdp = goal_chain()
     H = 4
     true_pi = maxent_backward_pass(mdp, np.array([-1.0, -0.5, -0.2, 0.0]), H, terminal_states=[3])
-    demos = rollout(mdp, true_pi, 200, H, rng=np.random.default_rng(3), p0=[1.0, 0, 0, 0])
+    demos = rollout(mdp, true_pi, 200, H, rng=np.random.default_rng(3), mu=[1.0, 0, 0, 0])
     phi = np.eye(4)[:, :3]
     res = maxent_irl(mdp, phi, demos, H, terminal_states=[3], tol=1e-9)
     assert res.converged
     np.testing.assert_allclose(res.policy, maxent_backward_pass(mdp, res.reward, H, terminal_states=[3]))
     f_tilde = phi[demos.states[:, :H]].sum(axis=1).mean(axis=0)
-    D = maxent_forward_pass(mdp, res.policy, H, p0=[1.0, 0, 0, 0])
+    D = maxent_forward_pass(mdp, res.policy, H, mu=[1.0, 0, 0, 0])
     np.testing.assert_allclose(D @ phi, f_tilde, atol=1e-8)
 
 
@@ -451,12 +451,12 @@ def test_bad_inputs_raise_naming_the_argument():
         maxent_backward_pass(mdp, r, 2, terminal_states=[0.5])
     with pytest.raises(ValueError, match=r"terminal_states must have shape \(3,\)"):
         maxent_backward_pass(mdp, r, 2, terminal_states=np.ones(2, dtype=bool))
-    with pytest.raises(ValueError, match=r"policy must have shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"pi must have shape \(3, 2\)"):
         maxent_forward_pass(mdp, np.full((2, 3), 1 / 3), 2)
-    with pytest.raises(ValueError, match=r"policy must have shape \(2, 3, 2\)"):
+    with pytest.raises(ValueError, match=r"pi must have shape \(2, 3, 2\)"):
         maxent_forward_pass(mdp, np.full((4, 3, 2), 0.5), 2)
-    with pytest.raises(ValueError, match="p0 sums to"):
-        maxent_forward_pass(mdp, np.full((3, 2), 0.5), 2, p0=[0.5, 0.0, 0.0])
+    with pytest.raises(ValueError, match="mu sums to"):
+        maxent_forward_pass(mdp, np.full((3, 2), 0.5), 2, mu=[0.5, 0.0, 0.0])
     with pytest.raises(ValueError, match=r"features must have shape \(3, K\)"):
         maxent_irl(mdp, np.zeros((3, 2, 1)), np.zeros(1), 2)
     with pytest.raises(ValueError, match=r"demonstrations must have shape \(2,\)"):
@@ -483,23 +483,23 @@ def test_bad_demonstrations_raise_naming_the_argument():
     phi = np.eye(4)
     with pytest.raises(ValueError, match="demonstrations must have horizon == horizon == 3"):
         maxent_irl(mdp, phi, demos, 3)
-    with pytest.raises(ValueError, match="p0 must be None when demonstrations are Trajectories"):
-        maxent_irl(mdp, phi, demos, 2, p0=[1.0, 0, 0, 0])
+    with pytest.raises(ValueError, match="mu must be None when demonstrations are Trajectories"):
+        maxent_irl(mdp, phi, demos, 2, mu=[1.0, 0, 0, 0])
     with pytest.raises(ValueError, match="demonstrations must end in terminal_states.*episode 0 ends in state 2"):
         maxent_irl(mdp, phi, demos, 2, terminal_states=[3])
     with pytest.raises(ValueError, match=r"demonstrations.states must lie in \[0, 3\]"):
         maxent_irl(mdp, phi, Trajectories([[0, 7]], [[0]], [[0.0]]), 1)
-    with pytest.raises(ValueError, match="p0 puts probability 1 on state 0, from which no path"):
-        maxent_path_marginals(mdp, np.zeros(4), 2, terminal_states=[3], p0=[1.0, 0, 0, 0])
+    with pytest.raises(ValueError, match="mu puts probability 1 on state 0, from which no path"):
+        maxent_path_marginals(mdp, np.zeros(4), 2, terminal_states=[3], mu=[1.0, 0, 0, 0])
     with pytest.raises(ValueError, match="the start distribution puts probability 1 on state 0"):
-        maxent_irl(mdp, phi, np.zeros(4), 2, terminal_states=[3], p0=[1.0, 0, 0, 0])
+        maxent_irl(mdp, phi, np.zeros(4), 2, terminal_states=[3], mu=[1.0, 0, 0, 0])
 
 
 def test_lbfgs_alone_reaches_tol_on_an_ill_conditioned_concave_quadratic():
     """The L-BFGS stage by itself (without the gradient-ascent finish) reaches the optimum of a concave
     quadratic with condition number 1e4 in few iterations, its history non-decreasing (catches a wrapper
     that hands SciPy the wrong sign of the value or of the gradient, which the finish would hide)."""
-    from tabular_rl.maxent import _lbfgs_ascent
+    from tabular_rl.maxent_likelihood import _lbfgs_ascent
 
     rng = np.random.default_rng(0)
     Qm, _ = np.linalg.qr(rng.normal(size=(6, 6)))
@@ -582,7 +582,7 @@ def test_dead_ends_and_out_of_reach_states_match_enumeration(mdp, H, data):
 
     if live.any():
         p0 = live / live.sum()
-        D = maxent_path_marginals(mdp, r, H, terminal_states=goal, p0=p0)
+        D = maxent_path_marginals(mdp, r, H, terminal_states=goal, mu=p0)
         D_enum = np.zeros((H, S))
         for s0, states, prob in model_paths:
             for t in range(H):
@@ -591,8 +591,8 @@ def test_dead_ends_and_out_of_reach_states_match_enumeration(mdp, H, data):
         assert np.all(D[np.isneginf(part.log_Z[:H])] == 0.0)
     bad_starts = np.flatnonzero(~live)  # the dead end is always among them
     p_bad = np.full(S, 1.0 / S)
-    with pytest.raises(ValueError, match=rf"p0 puts probability \S+ on state {bad_starts[0]}, from which no path"):
-        maxent_path_marginals(mdp, r, H, terminal_states=goal, p0=p_bad)
+    with pytest.raises(ValueError, match=rf"mu puts probability \S+ on state {bad_starts[0]}, from which no path"):
+        maxent_path_marginals(mdp, r, H, terminal_states=goal, mu=p_bad)
 
 
 def test_irl_method_dispatch_reaches_the_same_optimum_through_the_named_optimiser(monkeypatch):

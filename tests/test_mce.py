@@ -256,18 +256,18 @@ def test_mce_irl_finite_horizon_from_trajectories():
     assert res.converged and res.reward.shape == (4,)
     np.testing.assert_allclose(res.policy, mce_policy(mdp, res.reward, horizon=H))
     mu_tilde = np.einsum("t,ntk->k", 0.95 ** np.arange(H), phi[demos.states[:, :H]]) / 100
-    g = mce_log_likelihood_gradient(mdp, phi, mu_tilde, res.weights, horizon=H, p0=np.bincount(demos.states[:, 0], minlength=4) / 100)
+    g = mce_log_likelihood_gradient(mdp, phi, mu_tilde, res.weights, horizon=H, mu=np.bincount(demos.states[:, 0], minlength=4) / 100)
     assert np.linalg.norm(g) <= 1e-9
 
 
 # -------------------------------------------------------------- validation
 def test_bad_inputs_raise_naming_the_argument():
     mdp = chain(3, 2)
-    with pytest.raises(ValueError, match=r"rewards must have shape \(3,\) or \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"R must have shape \(3,\) or \(3, 2\)"):
         soft_values(mdp, np.zeros(4))
-    with pytest.raises(ValueError, match="rewards must be finite"):
+    with pytest.raises(ValueError, match="R must be finite"):
         mce_policy(mdp, [0.0, np.inf, 0.0])
-    with pytest.raises(TypeError, match="rewards must be real"):
+    with pytest.raises(TypeError, match="R must be real"):
         mce_policy(mdp, np.zeros(3, dtype=complex))
     with pytest.raises(ValueError, match="temperature == 0, must be in"):
         soft_values(mdp, np.zeros(3), temperature=0.0)
@@ -292,10 +292,10 @@ def test_bad_inputs_raise_naming_the_argument():
     demos = Trajectories([[0, 1, 2]], [[0, 1]], [[0.0, 0.0]])
     with pytest.raises(ValueError, match="demonstrations must have horizon == horizon == 3"):
         mce_irl(mdp, np.eye(3), demos, horizon=3)
-    with pytest.raises(ValueError, match="p0 must be None when demonstrations are Trajectories"):
-        mce_irl(mdp, np.eye(3), demos, p0=[1.0, 0.0, 0.0])
-    with pytest.raises(ValueError, match="p0 sums to"):
-        mce_irl(mdp, np.eye(3), np.zeros(3), p0=[0.3, 0.0, 0.0])
+    with pytest.raises(ValueError, match="mu must be None when demonstrations are Trajectories"):
+        mce_irl(mdp, np.eye(3), demos, mu=[1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="mu sums to"):
+        mce_irl(mdp, np.eye(3), np.zeros(3), mu=[0.3, 0.0, 0.0])
 
 
 def test_mce_irl_warns_naming_max_iter():

@@ -446,7 +446,7 @@ def test_estimated_values_with_unvisited_states_are_the_batch_certainty_equivale
     states (one of them left exactly once) are finite. Catches a division by a zero count (NaN), counts taken over next states instead of
     current ones, and rewards averaged over the wrong axis. Tolerance: one sparse LU solve against one
     dense solve of I - gamma P_hat, kappa <= (1 + gamma)/(1 - gamma) = 19; 1e-12 (1 + |V|)."""
-    from tabular_rl.ppo import _estimated_values
+    from tabular_rl.ppo_loops import _estimated_values
 
     S, A, gamma = 5, 2, 0.9
     rng = np.random.default_rng(11)

@@ -177,10 +177,10 @@ ENTRIES = [
                      rewards=np.array([[1.0, 0.5], [-1.0, 0.0]])),
       ["states", "actions", "rewards"], uses_mdp=False),
     E("rollout", trl.rollout,
-      lambda m: dict(mdp=m, pi=pi_a(), n_episodes=3, horizon=3, rng=np.random.default_rng(0), p0=mu_vec()),
-      ["pi", "p0"]),
+      lambda m: dict(mdp=m, pi=pi_a(), n_episodes=3, horizon=3, rng=np.random.default_rng(0), mu=mu_vec()),
+      ["pi", "mu"]),
     E("enumerate_trajectories", trl.enumerate_trajectories,
-      lambda m: dict(mdp=m, pi=pi_a(), horizon=2, p0=mu_vec()), ["pi", "p0"]),
+      lambda m: dict(mdp=m, pi=pi_a(), horizon=2, mu=mu_vec()), ["pi", "mu"]),
     E("discounted_returns", trl.discounted_returns,
       lambda m: dict(trajectories=_trajectories(m), gamma=GAMMA), ["trajectories"]),
     # ----------------------------------------------------------- evaluation
@@ -193,7 +193,7 @@ ENTRIES = [
     E("finite_horizon_values", trl.finite_horizon_values,
       lambda m: dict(mdp=m, pi=pi_a(), horizon=H, mu=mu_vec()), ["pi", "mu"]),
     E("state_distributions", trl.state_distributions,
-      lambda m: dict(mdp=m, pi=pi_a(), horizon=H, p0=mu_vec()), ["pi", "p0"]),
+      lambda m: dict(mdp=m, pi=pi_a(), horizon=H, mu=mu_vec()), ["pi", "mu"]),
     # ----------------------------------------------------------- control
     E("value_iteration", trl.value_iteration, lambda m: dict(mdp=m, V0=V_vec()), ["V0"]),
     E("policy_iteration", trl.policy_iteration, lambda m: dict(mdp=m, pi0=pi_a()), ["pi0"]),
@@ -234,9 +234,9 @@ ENTRIES = [
                      mu=mu_vec()),
       ["P", "R", "mu"]),
     E("from_irl_maxent", trl.from_irl_maxent,
-      lambda m: dict(p_transition=np.ascontiguousarray(m.todense().transpose(0, 2, 1)), rewards=V_vec(),
+      lambda m: dict(p_transition=np.ascontiguousarray(m.todense().transpose(0, 2, 1)), R=V_vec(),
                      gamma=GAMMA, mu=mu_vec()),
-      ["p_transition", "rewards", "mu"]),
+      ["p_transition", "R", "mu"]),
     E("from_gymnasium", trl.from_gymnasium,
       lambda m: dict(env=__import__("gymnasium").make("FrozenLake-v1"), gamma=GAMMA), uses_mdp=False),
     E("deterministic_mdp", trl.deterministic_mdp,
@@ -262,7 +262,7 @@ ENTRIES = [
     E("feature_expectations", trl.feature_expectations,
       lambda m: dict(mdp=m, pi=pi_a(), features=features()), ["pi", "features"]),
     E("finite_horizon_feature_expectations", trl.finite_horizon_feature_expectations,
-      lambda m: dict(mdp=m, pi=pi_a(), features=features(), horizon=H, p0=mu_vec()), ["pi", "features", "p0"]),
+      lambda m: dict(mdp=m, pi=pi_a(), features=features(), horizon=H, mu=mu_vec()), ["pi", "features", "mu"]),
     *[E(f.__name__, f, lambda m: dict(mdp=m, trajectories=_trajectories(m), features=features()),
         ["trajectories", "features"])
       for f in (trl.empirical_feature_expectations, trl.trajectory_feature_counts)],
@@ -327,9 +327,9 @@ ENTRIES = [
       ["state_rewards", "terminal_states"], nonfinite_ok=LOG_Z_OK),
     E("maxent_path_marginals", trl.maxent_path_marginals,
       lambda m: dict(mdp=m, state_rewards=V_vec(), horizon=H, terminal_states=np.array([False, False, True]),
-                     p0=mu_vec()),
-      ["state_rewards", "terminal_states", "p0"]),
-    *[E(f.__name__, f, lambda m: dict(mdp=m, policy=pi_a(), horizon=H, p0=mu_vec()), ["policy", "p0"])
+                     mu=mu_vec()),
+      ["state_rewards", "terminal_states", "mu"]),
+    *[E(f.__name__, f, lambda m: dict(mdp=m, pi=pi_a(), horizon=H, mu=mu_vec()), ["pi", "mu"])
       for f in (trl.maxent_forward_pass, trl.maxent_forward_pass_per_step)],
     *[E(f.__name__, f, lambda m: dict(mdp=m, features=features(), demonstrations=_trajectories(m), horizon=H,
                                        weights=np.array([0.3, -0.2])),
@@ -340,14 +340,14 @@ ENTRIES = [
                      weights0=np.array([0.1, 0.0]), max_iter=3),
       ["features", "demonstrations", "weights0"]),
     E("maxent_irl[feature counts]", trl.maxent_irl,
-      lambda m: dict(mdp=m, features=features(), demonstrations=np.array([1.5, 1.0]), horizon=H, p0=mu_vec(),
+      lambda m: dict(mdp=m, features=features(), demonstrations=np.array([1.5, 1.0]), horizon=H, mu=mu_vec(),
                      max_iter=3),
-      ["demonstrations", "p0"]),
+      ["demonstrations", "mu"]),
     # ----------------------------------------------------------- MCE IRL, soft values
-    *[E(f.__name__, f, lambda m: dict(mdp=m, rewards=theta()), ["rewards"])
+    *[E(f.__name__, f, lambda m: dict(mdp=m, R=theta()), ["R"])
       for f in (trl.soft_values, trl.mce_policy)],
     E("entropy_regularized_values", trl.entropy_regularized_values,
-      lambda m: dict(mdp=m, pi=pi_a(), rewards=theta()), ["pi", "rewards"]),
+      lambda m: dict(mdp=m, pi=pi_a(), R=theta()), ["pi", "R"]),
     *[E(f.__name__, f, lambda m: dict(mdp=m, features=features(), demonstrations=_trajectories(m),
                                        weights=np.array([0.3, -0.2])),
         ["features", "demonstrations", "weights"])
@@ -357,9 +357,9 @@ ENTRIES = [
                      max_iter=3),
       ["features", "demonstrations", "weights0"]),
     E("mce_irl[feature counts]", trl.mce_irl,
-      lambda m: dict(mdp=m, features=features(), demonstrations=np.array([1.5, 1.0]), horizon=H, p0=mu_vec(),
+      lambda m: dict(mdp=m, features=features(), demonstrations=np.array([1.5, 1.0]), horizon=H, mu=mu_vec(),
                      max_iter=3),
-      ["demonstrations", "p0"]),
+      ["demonstrations", "mu"]),
     # ----------------------------------------------------------- policy gradients
     *[E(f.__name__, f, lambda m: dict(mdp=m, theta=theta()), ["theta"])
       for f in (trl.fisher_information, trl.natural_policy_gradient, trl.policy_gradient, trl.softmax_objective)],

@@ -86,7 +86,7 @@ def test_first_step_frequencies_match_p0_pi_and_p(mdp, seed, data):
     pi = data.draw(trs.policies(S, A, deterministic=False))
     p0 = data.draw(trs.distributions(S))
     N = 20000
-    traj = rollout(mdp, pi, N, 1, rng=np.random.default_rng(seed), p0=p0)
+    traj = rollout(mdp, pi, N, 1, rng=np.random.default_rng(seed), mu=p0)
     s0, a0, s1 = traj.states[:, 0], traj.actions[:, 0], traj.states[:, 1]
     P = mdp.todense()
 
@@ -207,13 +207,13 @@ def test_enumeration_is_an_exact_distribution_over_trajectories(mdp, H, time_var
 @settings(max_examples=30)
 @given(mdp_and_policy(max_states=3, max_actions=2), st.integers(0, 3), st.data())
 def test_enumeration_p0_and_layouts(case, H, data):
-    """p0= overrides mdp.mu, and dense and sparse layouts enumerate the same trajectories
+    """mu= overrides mdp.mu, and dense and sparse layouts enumerate the same trajectories
     with the same probabilities."""
     mdp, pi = case
     p0 = data.draw(trs.distributions(mdp.n_states))
-    tr, p = enumerate_trajectories(mdp, pi, H, p0=p0)
+    tr, p = enumerate_trajectories(mdp, pi, H, mu=p0)
     assert set(tr.states[:, 0]) == set(np.flatnonzero(p0 > 0))
-    tr2, p2 = enumerate_trajectories(twin(mdp), pi, H, p0=p0)
+    tr2, p2 = enumerate_trajectories(twin(mdp), pi, H, mu=p0)
     np.testing.assert_array_equal(tr.states, tr2.states)
     np.testing.assert_allclose(p, p2, rtol=1e-14, atol=0)
     assert abs(p @ discounted_returns(tr, mdp.gamma) - finite_horizon_values(mdp, pi, H, mu=p0).J) <= 1e-12 * max(H, 1) * (
@@ -266,8 +266,8 @@ def mdp2():
         (lambda m: rollout(m, uniform(3, 2), 5, 2, rng=np.random.default_rng(0)), ValueError, r"pi must have shape \(2, 3\) to match the MDP, got \(3, 2\)"),
         (lambda m: rollout(m, np.ones((3, 2, 3)) / 3, 5, 2, rng=np.random.default_rng(0)), ValueError,
          r"pi must have shape \(2, 2, 3\) \(a time-varying policy for horizon 2\), got \(3, 2, 3\)"),
-        (lambda m: rollout(m, uniform(2, 3), 5, 2, rng=np.random.default_rng(0), p0=[0.5, 0.6]), ValueError, r"p0 sums to 1.1"),
-        (lambda m: enumerate_trajectories(m, uniform(2, 3), 2, p0=[1.0]), ValueError, r"p0 must have shape \(2,\), got \(1,\)"),
+        (lambda m: rollout(m, uniform(2, 3), 5, 2, rng=np.random.default_rng(0), mu=[0.5, 0.6]), ValueError, r"mu sums to 1.1"),
+        (lambda m: enumerate_trajectories(m, uniform(2, 3), 2, mu=[1.0]), ValueError, r"mu must have shape \(2,\), got \(1,\)"),
         (lambda m: enumerate_trajectories(m, uniform(2, 3), "2"), TypeError, r"horizon must be an integer, got str '2'"),
         (lambda m: enumerate_trajectories(m, -uniform(2, 3), 2), ValueError, r"pi must be non-negative"),
         (lambda m: discounted_returns(Trajectories([[0, 1]], [[0]], [[1.0]]), 1.5), ValueError, r"gamma == 1.5, must be in \[0, 1\]"),

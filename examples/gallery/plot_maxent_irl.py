@@ -26,7 +26,7 @@ horizon = 10
 
 expert = trl.maxent_backward_pass(mdp, phi @ w_true, horizon)
 p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
-demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(0), p0=p0)
+demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(0), mu=p0)
 result = trl.maxent_irl(mdp, phi, demos, horizon)
 base = types.index(".")
 print("cell types      ", types)
@@ -38,7 +38,7 @@ print("recovered       ", np.round(result.weights - result.weights[base], 3))
 # exact forward pass from the demonstrations' start states.
 expert_visits = np.bincount(demos.states[:, :horizon].ravel(), minlength=mdp.n_states) / demos.n_episodes
 start = np.bincount(demos.states[:, 0], minlength=mdp.n_states) / demos.n_episodes
-learner_visits = trl.maxent_forward_pass(mdp, result.policy, horizon, p0=start)
+learner_visits = trl.maxent_forward_pass(mdp, result.policy, horizon, mu=start)
 axes = plot.visitation_comparison(world, expert_visits, learner_visits)
 axes[0].figure.suptitle("expected visits per cell over 10 steps")
 

@@ -69,7 +69,7 @@ ppo_clip_objective                fn(ratios, advantages, epsilon) -> float  (the
 policy_gradient                   fn(P, R, gamma, mu, theta) -> grad  (softmax logits,        gradients
                                   (S, A))
 maxent_backward_pass              fn(P, state_rewards, horizon) -> policy  (H, S, A)          distributions
-maxent_forward_pass               fn(P, policy, horizon, p0) -> D  (policy (S, A) or          counts
+maxent_forward_pass               fn(P, pi, horizon, mu) -> D  (pi (S, A) or                  counts
                                   (H, S, A); D (S,) sums to H)
 importance_sampling               fn(states, actions, rewards, target, behavior, gamma) ->    samples
                                   estimate  (ordinary IS of the finite-horizon return)

@@ -844,8 +844,8 @@ _MAXENT_BACKWARD = dict(
 
 def _forward_variant(kind):
     def fn(x):
-        P, pol, H, p0 = x["P"], x["policy"], x["horizon"], x["p0"]
-        D_t, total = p0.copy(), np.zeros_like(p0)
+        P, pol, H, mu = x["P"], x["pi"], x["horizon"], x["mu"]
+        D_t, total = mu.copy(), np.zeros_like(mu)
         for t in range(H + (kind == "h_plus_one")):
             total += D_t
             pi_t = pol if pol.ndim == 2 else pol[0 if kind == "stationary" else min(t, H - 1)]
@@ -867,7 +867,7 @@ def _forward_inputs(draw):
     H = draw(st.integers(1, 5))
     time_varying = draw(st.booleans())
     pol = draw(trs.time_varying_policies(H, S, A) if time_varying else trs.policies(S, A))
-    return dict(P=x["P"], policy=pol, horizon=H, p0=draw(trs.distributions(S)))
+    return dict(P=x["P"], pi=pol, horizon=H, mu=draw(trs.distributions(S)))
 
 
 def _forward_identity(x, got, call):
@@ -877,11 +877,11 @@ def _forward_identity(x, got, call):
 
 _MAXENT_FORWARD = dict(
     name="maxent_forward_pass",
-    signature="fn(P, policy, horizon, p0) -> D",
-    layouts="P (S, A, S), policy (S, A) stationary or (H, S, A) time-indexed, horizon H >= 1, p0 (S,) start "
+    signature="fn(P, pi, horizon, mu) -> D",
+    layouts="P (S, A, S), pi (S, A) stationary or (H, S, A) time-indexed, horizon H >= 1, mu (S,) start "
             "distribution; returns the expected state visitation counts D(s) = sum_{t=0}^{H-1} D_t(s), shape (S,), "
-            "summing to H, with D_0 = p0 and D_t+1(s2) = sum_s,a D_t(s) pi_t(a|s) P(s2|s, a)",
-    reference="tabular_rl.maxent_forward_pass(TabularMDP(P, 0, 1.0), policy, horizon, p0=p0)",
+            "summing to H, with D_0 = mu and D_t+1(s2) = sum_s,a D_t(s) pi_t(a|s) P(s2|s, a)",
+    reference="tabular_rl.maxent_forward_pass(TabularMDP(P, 0, 1.0), pi, horizon, mu=mu)",
     tolerance="counts",
     comparison="entrywise within the tolerance",
     mistakes=(
@@ -894,7 +894,7 @@ _MAXENT_FORWARD = dict(
                 "gives pi_t at step t", _forward_variant("stationary")),
     ),
     inputs=_forward_inputs(),
-    expected_fn=lambda x: maxent_forward_pass(_maxent_mdp(x), x["policy"], x["horizon"], p0=x["p0"]),
+    expected_fn=lambda x: maxent_forward_pass(_maxent_mdp(x), x["pi"], x["horizon"], mu=x["mu"]),
     output="array",
     shape_of=lambda x: (x["P"].shape[0],),
     identity=_forward_identity,
@@ -1150,7 +1150,7 @@ def concepts():
     ppo_clip_objective                 fn(ratios, advantages, epsilon) -> float
     policy_gradient                    fn(P, R, gamma, mu, theta) -> grad
     maxent_backward_pass               fn(P, state_rewards, horizon) -> policy
-    maxent_forward_pass                fn(P, policy, horizon, p0) -> D
+    maxent_forward_pass                fn(P, pi, horizon, mu) -> D
     importance_sampling                fn(states, actions, rewards, target, behavior, gamma) -> estimate
     per_decision_importance_sampling   fn(states, actions, rewards, target, behavior, gamma) -> estimate
     episodic_policy_evaluation         fn(P, R, terminal, pi) -> V
