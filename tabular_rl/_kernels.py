@@ -650,6 +650,24 @@ def maxent_backward(mdp, r, horizon, log_z_final, *, out=None, threads=None):
     return logz, pi
 
 
+def maxent_backward_first(mdp, r, horizon, log_z_final, *, threads=None):
+    r"""Only :math:`\pi_0` of :func:`maxent_backward`, computed with one (S, A) buffer.
+
+    Each step overwrites the buffer with :math:`\pi_t`, so memory is O(SA) instead of
+    O(HSA) (32 GB at ten million states and H = 100, four actions).
+
+    Returns
+    -------
+    log_z0 : ndarray, shape (S,)
+    pi0 : ndarray, shape (S, A)
+    """
+    buf = np.empty((mdp.n_states, mdp.n_actions))
+    logz = np.array(log_z_final, dtype=np.float64)
+    for _ in range(horizon):
+        logz, _ = log_partition_backup(mdp, logz, r, threads=threads, out=buf)
+    return logz, buf
+
+
 def mce_backward(mdp, r, horizon, gamma, V_final, *, out=None, threads=None):
     r"""The finite-horizon soft Bellman (maximum causal entropy) backward pass.
 

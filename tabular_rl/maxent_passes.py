@@ -180,7 +180,7 @@ def maxent_partition(mdp, state_rewards, horizon, *, terminal_states=None):
     return _backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))
 
 
-def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
+def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None, out=None):
     r"""Local action probabilities :math:`\pi_t(a|s) = Z_{a,t}(s)/Z_{s,t}`, t = 0..H-1, shape (H, S, A).
 
     The time-indexed backward pass of :func:`maxent_partition` (see there for
@@ -196,10 +196,17 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     terminal_states : None, sequence of int, or bool array (S,)
         The goal set. None: the MDP's marked terminal states (``TabularMDP(...,
         terminal=...)``) if it has any, else every length-H path counts.
+    out : ndarray, shape (horizon, S, A), optional
+        Where to write the policies: a writeable C-contiguous float64 array, for
+        instance a ``numpy.memmap`` on disk when H S A doubles do not fit in memory
+        (32 GB at ten million states, four actions and H = 100). Returned as given.
+        For :math:`\pi_0` alone, :func:`maxent_backward_pass_stationary` needs only
+        O(SA) memory.
 
     Returns
     -------
     ndarray, shape (horizon, S, A)
+        ``out`` if given.
 
     References
     ----------
@@ -224,11 +231,43 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None):
     >>> mdp = TabularMDP(P, R=[0.0, 0.0], gamma=1.0, terminal=[1])
     >>> maxent_backward_pass(mdp, [0.0, 1.0], horizon=1)[0, 0]     # from 0, only moving to 1 reaches it
     array([0., 1.])
+
+    Streaming the policies to disk:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "pi.dat")
+    >>> out = np.memmap(path, dtype=np.float64, mode="w+", shape=(2, 2, 2))
+    >>> maxent_backward_pass(mdp, [0.0, 1.0], horizon=2, out=out) is out
+    True
+    >>> out[1, 0]
+    memmap([0., 1.])
+    >>> del out; os.remove(path)
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
     # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
-    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp))[1]
+    if out is not None:
+        out = _check_out(out, (horizon, mdp.n_states, mdp.n_actions))
+    return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp), out=out)[1]
+
+
+def _check_out(out, shape):
+    """``out`` as given (a ``numpy.memmap`` stays one), or a ValueError/TypeError naming what it must be."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray (a numpy.memmap works), got {type(out).__name__}")
+    problems = []
+    if out.shape != shape:
+        problems.append(f"shape {out.shape} (expected {shape})")
+    if out.dtype != np.float64:
+        problems.append(f"dtype {out.dtype} (expected float64)")
+    if not out.flags.c_contiguous:
+        problems.append("a non-C-contiguous layout")
+    if not out.flags.writeable:
+        problems.append("a read-only buffer")
+    if problems:
+        raise ValueError("out must be a writeable C-contiguous float64 array of shape "
+                         f"(horizon, S, A) = {shape}; got " + ", ".join(problems))
+    return out
 
 
 def maxent_log_partition(mdp, state_rewards, horizon, *, terminal_states=None):
@@ -264,7 +303,8 @@ def maxent_backward_pass_stationary(mdp, state_rewards, n_iterations, *, termina
     algorithm up to round-off wherever that one does not overflow). It equals
     :math:`\pi_0` of :func:`maxent_backward_pass` with ``horizon = n_iterations``:
     the right policy for the *first* step of an N-step model, which the printed
-    algorithm then uses at every step. ``terminal_states`` gives the
+    algorithm then uses at every step. It keeps one (S, A) buffer, so its memory is
+    O(SA) whatever N (the time-indexed pass stores N of them). ``terminal_states`` gives the
     goal-directed initialisation (Z = 1 only on the set).
 
     Parameters
@@ -295,7 +335,9 @@ def maxent_backward_pass_stationary(mdp, state_rewards, n_iterations, *, termina
            [0.26894142, 0.73105858]])
     """
     n_iterations = _v.check_int(n_iterations, "n_iterations", min_value=1)
-    return maxent_backward_pass(mdp, state_rewards, n_iterations, terminal_states=terminal_states)[0]
+    r = _check_state_rewards(state_rewards, mdp)
+    # pi_0 alone, from one (S, A) buffer: the time-indexed policies are never stored.
+    return _kernels.maxent_backward_first(mdp, r, n_iterations, _log_terminal(terminal_states, mdp))[1]
 
 
 # ------------------------------------------------------------------ forward

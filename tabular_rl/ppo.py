@@ -1,7 +1,7 @@
 r"""PPO at both levels: the sample objectives a student writes, their exact
 expectations on a known MDP, and the update loops built on each.
 
-Sample level (Schulman et al. 2017): with ratios :math:`r_t = \pi_\theta(a_t|s_t)/\pi_{old}(a_t|s_t)`
+Sample level (Schulman et al. 2017 [PPO]_): with ratios :math:`r_t = \pi_\theta(a_t|s_t)/\pi_{old}(a_t|s_t)`
 and advantage estimates :math:`\hat A_t`,
 
 * :func:`ppo_clip_objective`: :math:`\hat E_t[\min(r_t\hat A_t, \mathrm{clip}(r_t, 1-\epsilon, 1+\epsilon)\hat A_t)]` (eq. 7);
@@ -26,7 +26,7 @@ r < 1 - eps); on the worsening side the objective still pushes back.
 Loops: :func:`ppo_clip_exact` and :func:`ppo_kl_exact` ascend the exact objectives;
 :func:`sampled_ppo_clip` runs the same update from rollouts (``tabular_rl.sampling.rollout``)
 and GAE (``tabular_rl.advantage_estimation.gae``), and reports the same exact diagnostics so the two can
-be compared. Every loop records, for each step, CPO's Corollary 1 bounds
+be compared. Every loop records, for each step, CPO's Corollary 1 bounds [CPO]_
 (:func:`tabular_rl.bounds.performance_bounds`), which the realised improvement must satisfy.
 
 Where the code is, one module per layer: :mod:`tabular_rl.ppo_losses` (the sample-level

@@ -618,3 +618,54 @@ def test_irl_method_dispatch_reaches_the_same_optimum_through_the_named_optimise
         assert calls == expected_calls, method
         assert res.converged
         assert np.linalg.norm(res.weights - w0) <= 2 * tol / lam, method
+
+
+# ------------------------------------------------------------------ out= and O(SA) memory
+def _grid_rewards(n=6, seed=0):
+    from tabular_rl.gridworld import open_grid
+    mdp = open_grid(n, slip=0.2, gamma=0.9)
+    return mdp, np.random.default_rng(seed).standard_normal(mdp.n_states)
+
+
+def test_backward_pass_out_memmap_is_filled_and_returned(tmp_path):
+    # Catches: out ignored (a fresh array returned), or filled in a different time order.
+    mdp, r = _grid_rewards()
+    H = 5
+    out = np.memmap(tmp_path / "pi.dat", dtype=np.float64, mode="w+", shape=(H,) + mdp.shape)
+    got = maxent_backward_pass(mdp, r, H, out=out)
+    assert got is out
+    np.testing.assert_array_equal(np.asarray(out), maxent_backward_pass(mdp, r, H))
+    out.flush()
+    on_disk = np.fromfile(tmp_path / "pi.dat").reshape((H,) + mdp.shape)
+    np.testing.assert_array_equal(on_disk, maxent_backward_pass(mdp, r, H))
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda s: np.empty((s[0] + 1,) + s[1:]), ValueError, r"shape \(6, 36, 4\) \(expected \(5, 36, 4\)\)"),
+    (lambda s: np.empty(s, dtype=np.float32), ValueError, r"dtype float32 \(expected float64\)"),
+    (lambda s: np.empty(s[::-1]).T, ValueError, "non-C-contiguous"),
+    (lambda s: np.lib.stride_tricks.as_strided(np.empty(s), writeable=False), ValueError, "read-only"),
+    (lambda s: np.empty(s).tolist(), TypeError, "out must be a numpy.ndarray"),
+])
+def test_backward_pass_bad_out_is_named(make, exc, match):
+    # Catches: a wrong out silently replaced by a fresh array, or written through a float32 cast.
+    mdp, r = _grid_rewards()
+    with pytest.raises(exc, match=match):
+        maxent_backward_pass(mdp, r, 5, out=make((5,) + mdp.shape))
+
+
+def test_stationary_backward_pass_keeps_one_buffer():
+    # Catches: the stationary pass computing all H policies and returning the first (H S A doubles:
+    # 32 GB at ten million states). Its result is pi_0 of the time-indexed pass, bit for bit.
+    import tracemalloc
+    mdp, r = _grid_rewards(n=20)
+    H = 200
+    expected = maxent_backward_pass(mdp, r, H)[0]
+    tracemalloc.start()
+    try:
+        got = maxent_backward_pass_stationary(mdp, r, H)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(got, expected)
+    assert peak < H * mdp.n_states * mdp.n_actions * 8 / 10
