@@ -12,11 +12,14 @@ import time
 
 import numpy as np
 
+import kernels
 from _grid import slippery_grid
-from bandwidth import _best
+from bandwidth import _best, probe
 import tabular_rl as trl
 from tabular_rl import _kernels
 from tabular_rl import _validation as _v
+from tabular_rl.maxent_passes import _check_state_rewards
+from tabular_rl.mce import _check_rewards
 
 
 def _policies(mdp, horizon, seed=0):
@@ -35,52 +38,65 @@ def bench_public(n, *, horizon=100, repeats=3, evaluation_max_n=1024):
     S, A = mdp.shape
     r = np.random.default_rng(1).standard_normal(S)
     rows = []
+    gbs, _ = probe(repeats=3)
 
-    def row(fn, policy, public, kernel=np.nan, validation=np.nan):
+    def row(fn, policy, public, kernel=np.nan, validation=np.nan, bound_kind=None):
         rows.append(dict(function=fn, policy=policy, n=n, S=S, public_s=public, kernel_s=kernel,
                          validation_s=validation, validation_share=validation / public))
+        if bound_kind is not None:   # the pass's bandwidth bound (bytes per step over the probe's GB/s)
+            steps = max(horizon - 1, 1) if bound_kind == "forward" else horizon
+            rows[-1]["x_bound"] = public / (steps * kernels.bytes_per_step(bound_kind, S, A, mdp.nnz) / (gbs * 1e9))
 
     for name, (pi, pi_t) in _policies(mdp, horizon).items():
         mu = mdp.mu
         row("maxent_forward_pass", f"{name} stationary",
             _best(lambda: trl.maxent_forward_pass(mdp, pi, horizon), repeats),
             _best(lambda: _kernels.forward_distributions(mdp, pi, horizon, mu, store=False), repeats),
-            _best(lambda: _v.check_policy(pi, mdp, "policy", horizon=horizon, time_varying=True), repeats))
+            _best(lambda: _v.check_policy(pi, mdp, "pi", horizon=horizon, time_varying=True), repeats), "forward")
         row("maxent_forward_pass", f"{name} time-varying",
             _best(lambda: trl.maxent_forward_pass(mdp, pi_t, horizon), repeats),
             _best(lambda: _kernels.forward_distributions(mdp, pi_t, horizon, mu, store=False), repeats),
-            _best(lambda: _v.check_policy(pi_t, mdp, "policy", horizon=horizon, time_varying=True), repeats))
+            _best(lambda: _v.check_policy(pi_t, mdp, "pi", horizon=horizon, time_varying=True), repeats), "forward")
         row("finite_horizon_values", f"{name} stationary",
             _best(lambda: trl.finite_horizon_values(mdp, pi, horizon), repeats),
             validation=_best(lambda: _v.check_policy(pi, mdp, horizon=horizon, time_varying=True), repeats))
         if n <= evaluation_max_n:
-            t0 = time.perf_counter()
-            V = trl.policy_evaluation(mdp, pi)
-            public = time.perf_counter() - t0
-            residual = trl.bellman_residual(mdp, pi, V)
-            row("policy_evaluation (lu)", name, public,
-                validation=_best(lambda: _v.check_policy(pi, mdp), repeats))
-            rows[-1]["residual"] = residual
+            for solver in ("lu", "krylov"):
+                t0 = time.perf_counter()
+                V = trl.policy_evaluation(mdp, pi, solver=solver)
+                public = time.perf_counter() - t0
+                residual = trl.bellman_residual(mdp, pi, V)
+                row(f"policy_evaluation ({solver})", name, public,
+                    validation=_best(lambda: _v.check_policy(pi, mdp), repeats))
+                rows[-1]["residual"] = residual
             if n <= 256:
                 theta = np.log(pi)
                 row("policy_gradient", name, _best(lambda: trl.policy_gradient(mdp, theta), 1))
-    row("maxent_backward_pass", "-", _best(lambda: trl.maxent_backward_pass(mdp, r, horizon), repeats))
-    row("mce_policy (horizon)", "-", _best(lambda: trl.mce_policy(mdp, r, horizon=horizon), repeats))
+    log_terminal = np.zeros(S)
+    r_valid = _best(lambda: _check_state_rewards(r, mdp), repeats)
+    row("maxent_backward_pass", "-", _best(lambda: trl.maxent_backward_pass(mdp, r, horizon), repeats),
+        _best(lambda: _kernels.maxent_backward(mdp, r, horizon, log_terminal), repeats), r_valid, "backward")
+    row("maxent_backward_pass_stationary", "-",
+        _best(lambda: trl.maxent_backward_pass_stationary(mdp, r, horizon), repeats),
+        _best(lambda: _kernels.maxent_backward_first(mdp, r, horizon, log_terminal), repeats), r_valid, "backward")
+    row("mce_policy (horizon)", "-", _best(lambda: trl.mce_policy(mdp, r, horizon=horizon), repeats),
+        validation=_best(lambda: _check_rewards(r, mdp), repeats))
     return rows
 
 
 def format_public(rows):
-    head = (f"{'function':24} {'policy':22} {'n':>5} {'S':>9} {'public s':>9} {'kernel s':>9} "
-            f"{'valid. s':>9} {'valid. %':>8} {'residual':>9}")
+    head = (f"{'function':32} {'policy':22} {'n':>5} {'S':>9} {'public s':>9} {'kernel s':>9} "
+            f"{'valid. s':>9} {'valid. %':>8} {'x bound':>7} {'residual':>9}")
     lines = [head, "-" * len(head)]
     for w in rows:
         res = f"{w['residual']:.1e}" if "residual" in w else ""
         kernel = "" if np.isnan(w["kernel_s"]) else f"{w['kernel_s']:.4f}"
         valid = "" if np.isnan(w["validation_s"]) else f"{w['validation_s']:.4f}"
         share = "" if np.isnan(w["validation_share"]) else f"{100 * w['validation_share']:.1f}%"
+        xb = f"{w['x_bound']:.2f}" if "x_bound" in w else ""
         lines.append(
-            f"{w['function']:24} {w['policy']:22} {w['n']:>5} {w['S']:>9} {w['public_s']:>9.4f} "
-            f"{kernel:>9} {valid:>9} {share:>8} {res:>9}"
+            f"{w['function']:32} {w['policy']:22} {w['n']:>5} {w['S']:>9} {w['public_s']:>9.4f} "
+            f"{kernel:>9} {valid:>9} {share:>8} {xb:>7} {res:>9}"
         )
     return "\n".join(lines)
 
