@@ -546,6 +546,52 @@ def _soft_q(mdp, V, r, gamma, threads=None, out=None):
     return Q
 
 
+#: States per chunk of the fused MaxEnt backup: its (chunk, A) block of y (512 KB with four
+#: actions) is summed, logged and divided while it is still in the core's L2 cache.
+BACKUP_CHUNK_STATES = 16_384
+
+
+def _fused_backup(mdp, w, y2, logz_new, threads):
+    """y = P w, ysum = y.sum(axis=1), logz_new = log ysum, y /= ysum, chunk by chunk in each thread.
+
+    The unfused sequence streams the (S, A) block of y from memory five more times (a strided
+    pass per action, then the division); here each chunk is produced by the sparse product and
+    finished while in cache. Returns the states whose ysum is below ``_LOG_TINY`` (the caller
+    redoes them in logs)."""
+    P = mdp._P_flat
+    S, A = y2.shape
+    y = y2.reshape(S * A)
+    product = _mdp_product(mdp, threads)
+    bounds = _split_rows(P.indptr, product.n_threads, group=A)
+    bad = [None] * (len(bounds) - 1)
+    n_col = P.shape[1]
+
+    def part(i, lo, hi):
+        def job():
+            found = []
+            for c0 in range(lo, hi, BACKUP_CHUNK_STATES):
+                c1 = min(c0 + BACKUP_CHUNK_STATES, hi)
+                yc = y[c0 * A:c1 * A]
+                yc.fill(0.0)  # the kernel accumulates into y
+                _sparsetools.csr_matvec((c1 - c0) * A, n_col, P.indptr[c0 * A:], P.indices, P.data, w, yc)
+                block = y2[c0:c1]
+                ysum = block[:, 0].copy()
+                for a in range(1, A):
+                    ysum += block[:, a]
+                tiny = np.flatnonzero(ysum < _LOG_TINY)
+                if tiny.size:
+                    found.append(tiny + c0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    np.log(ysum, out=logz_new[c0:c1])
+                    block /= ysum[:, None]
+            bad[i] = np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+        return job
+
+    _run([part(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)])
+    return np.concatenate(bad)
+
+
 def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
     r"""One MaxEnt (Ziebart et al. 2008) backward step, in log space.
 
@@ -573,6 +619,21 @@ def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
+    if r.ndim == 1 and mdp.is_sparse and not _has_nan_or_posinf(logz) and (m := _finite_max(logz)) is not None:
+        pi = np.empty((S, A)) if out is None else out
+        product = _mdp_product(mdp, threads)
+        with np.errstate(under="ignore"):
+            w = np.exp(logz - m)
+        if product.fast and _fast_ok(w, pi):
+            logz_new = np.empty(S)
+            bad = _fused_backup(mdp, w, pi, logz_new, threads)
+            logz_new += m
+            logz_new += r
+            if bad.size:
+                rows = (bad[:, None] * A + np.arange(A)).ravel()
+                lee = _reference_log_expected_exp(mdp._P_flat[rows], logz)
+                logz_new[bad], pi[bad] = soft_max_actions(lee.reshape(-1, A) + r[bad, None])
+            return logz_new, pi
     if r.ndim == 1 and not _has_nan_or_posinf(logz):
         y, m = _shifted_expectation(mdp, logz, threads, out=out)
         if y is None:

@@ -248,6 +248,27 @@ def test_log_partition_backup_equals_log_space_formula(case, data):
     np.testing.assert_allclose(pi.sum(axis=1), 1.0, rtol=1e-13)
 
 
+@given(case=mdp_and_logz(), chunk=st.integers(1, 4), data=st.data())
+@settings(max_examples=60)
+def test_fused_backup_is_independent_of_chunks_and_threads(case, chunk, data):
+    """Catches a chunk or thread boundary that drops, repeats or shifts rows of the fused MaxEnt
+    backup (product, action sum, log and division done chunk by chunk): every split gives the
+    one-chunk, one-thread result bit for bit, the underflow-redone states included."""
+    mdp, z, _ = case
+    S, A = mdp.shape
+    r = data.draw(trs.logits((S,), bound=3.0))
+    whole = _kernels.log_partition_backup(mdp, z, r, threads=1)
+    saved = _kernels.BACKUP_CHUNK_STATES
+    _kernels.BACKUP_CHUNK_STATES = chunk
+    try:
+        mdp.__dict__.pop("_csr_products", None)   # rebuild the row split for 2 threads
+        split = _kernels.log_partition_backup(mdp, z, r, threads=2)
+    finally:
+        _kernels.BACKUP_CHUNK_STATES = saved
+    np.testing.assert_array_equal(split[0], whole[0])
+    np.testing.assert_array_equal(split[1], whole[1])
+
+
 @given(case=mdp_and_policy(False), data=st.data())
 def test_soft_bellman_backup_equals_definition(case, data):
     """Q = r + gamma P V then logsumexp; gamma = 0 must not turn a -inf V into nan."""
