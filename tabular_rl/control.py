@@ -167,7 +167,10 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     switching an action only when another is strictly better (by more than
     1e-12 relative), so it cannot cycle among equal-value policies and stops at
     an optimal policy in at most :math:`A^S` steps. The values are
-    monotonically non-decreasing.
+    monotonically non-decreasing. Every evaluation is a direct LU solve, whatever
+    the size (the certified Krylov solver of :func:`policy_evaluation` stops at a
+    relative error of 1e-10, above the 1e-12 that decides a switch); for MDPs too
+    large to factorise, :func:`value_iteration` returns a certified bound instead.
 
     **gamma == 1** (an MDP with terminal states; the stochastic shortest path
     problem). Every evaluated policy must be proper (reach a terminal state with
@@ -261,7 +264,7 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     for k in range(1, max_iter + 1):
         pi = _onehot(actions, A)
         try:
-            V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0")
+            V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0", solver="lu")
         except _ImproperPolicy as exc:  # at k == 1 an improper pi0; later, an improvement step's doing
             if k == 1:
                 raise
@@ -407,7 +410,7 @@ def _value_iteration_episodic(mdp, V, tol, max_iter):
         actions = np.argmax(Q, axis=1)
         pi = _onehot(actions, A)
         try:
-            V_pi, Q_pi, _ = _evaluate(mdp, pi, visitation=False, what="value_iteration")
+            V_pi, Q_pi, _ = _evaluate(mdp, pi, visitation=False, what="value_iteration", solver="lu")
         except _ImproperPolicy:
             pass  # the greedy policy does not terminate yet: iterate on
         else:
