@@ -86,8 +86,10 @@ SOLVERS = ("auto", "lu", "krylov")
 
 #: ``solver="auto"`` uses LU up to this many states and the certified Krylov solver above it
 #: (sparse transitions only; dense ones are always factorised). Measured with
-#: ``python benchmarks/run.py --solvers 512 1024 2048`` on slippery gridworlds, gamma = 0.99,
-#: random softmax policies: see the README's Performance section.
+#: ``python benchmarks/run.py --solvers 256 512 1024`` on slippery gridworlds, gamma = 0.99:
+#: BiCGSTAB is 2-3x faster from 65,536 states on, but LU's residual sits at round-off whatever
+#: gamma, so LU stays the default while it takes seconds (1.5 s at 262,144 states, 11 s at
+#: 1,048,576, where Krylov takes 2-4 s); see the README's Performance section.
 KRYLOV_MIN_STATES = 1_000_000
 
 #: Default relative tolerance of the certificate: the error bound on V must be at most
@@ -100,7 +102,8 @@ DEFAULT_MAX_ITER = 10_000
 
 def _dot(a, b):
     # The unconjugated bilinear form (analytic in a complex-step perturbation). einsum's own
-    # loop, not BLAS: a threaded ddot spins when the machine is loaded (8x slower measured).
+    # loop, not BLAS: OpenBLAS's threaded ddot spins when the machine is loaded (SciPy's
+    # bicgstab, which calls it, took 5.3 s at 512x512 under load against 0.65 s single-threaded).
     return np.einsum("i,i->", a, b)
 
 
@@ -163,8 +166,8 @@ class EvaluationCertificate:
     with :math:`\|(I-\gamma P_\pi)^{-1}\|_\infty = 1/(1-\gamma)` for gamma < 1 (Puterman 1994,
     Thm 6.3.1). ``error_bound`` is this bound with the computed residual enlarged by the
     round-off of computing it, :math:`(k+2)u(\|r_\pi\|_\infty + (1+\gamma)\|V\|_\infty)` with k the
-    most non-zeros in a row of :math:`P_\pi` and u the unit round-off (Higham 2002, section 3.5). At gamma == 1 (episodic, proper policy) the norm is the longest expected
-    time to termination :math:`\|t\|_\infty`, :math:`(I - P_{TT})t = 1`, bounded from a
+    most non-zeros in a row of :math:`P_\pi` and u the unit round-off (Higham 2002, section 3.5).
+    At gamma == 1 (episodic, proper policy) the norm is the longest expected time to termination :math:`\|t\|_\infty`, :math:`(I - P_{TT})t = 1`, bounded from a
     computed :math:`\hat t` with residual :math:`\delta < 1` by :math:`\|\hat t\|_\infty/(1-\delta)`.
 
     Attributes
@@ -293,6 +296,7 @@ class _Resolvent:
             solver = "krylov" if (sp.issparse(P_pi) and S >= KRYLOV_MIN_STATES) else "lu"
         self.method, self.tol, self.max_iter = solver, tol, max_iter
         self.n_iterations = 0
+        self.capped = False
         self._norm = None
         if self.gamma >= 1.0:
             stuck = _never_terminating(mdp, pi)
@@ -328,17 +332,20 @@ class _Resolvent:
         # Solve for b scaled to max-norm in [1, 2) by a power of two (exact), so that the inner
         # products neither underflow (tiny rewards) nor overflow (huge ones).
         scale = np.ldexp(1.0, int(np.frexp(bnorm)[1]) - 1)
-        atol = self.tol * bnorm / scale
+        # Half the tolerance: the certificate adds the residual's own round-off (``certificate``),
+        # at most 6 u (1 + 2 / (1 - gamma)) ||b||, which fits in the other half for gamma < 0.99999.
+        atol = 0.5 * self.tol * bnorm / scale
         x, res, it = _bicgstab(lambda v: self._apply(v, trans), b / scale, atol, self.max_iter)
         x *= scale
         res *= scale
         atol *= scale
         self.n_iterations += it
         if res > atol:
+            self.capped = True
             warnings.warn(
-                f"BiCGSTAB stopped after max_iter={self.max_iter} iterations with residual {res:.3g} above "
-                f"tol * ||b||_inf = {atol:.3g}: the result is not certified to tol={self.tol:g}; raise max_iter, "
-                "loosen tol, or use solver='lu'",
+                f"BiCGSTAB stopped after max_iter={self.max_iter} iterations with residual {res:.3g} above its "
+                f"target {atol:.3g} (tol/2 * ||b||_inf): the result is not certified to tol={self.tol:g}; "
+                "raise max_iter, loosen tol, or use solver='lu'",
                 RuntimeWarning,
                 stacklevel=5,
             )
@@ -500,9 +507,9 @@ def _evaluate(mdp, pi, *, visitation=True, what="policy evaluation", name="pi", 
     if not certify:
         return V, Q, eta
     cert = res.certificate(V, r_pi)
-    if res.method == "lu" and not cert.certified:
+    if not cert.certified and not res.capped:   # (a capped Krylov solve has warned already)
         warnings.warn(
-            f"{what}: the LU solution's error bound {cert.error_bound:.3g} exceeds tol * scale = "
+            f"{what}: the {res.method} solution's error bound {cert.error_bound:.3g} exceeds tol * scale = "
             f"{cert.tol * cert.scale:.3g} (tol={cert.tol:g}); the system is ill-conditioned (gamma close to 1, "
             "or a policy that takes very long to terminate): loosen tol",
             RuntimeWarning,
@@ -587,7 +594,8 @@ def policy_evaluation(mdp, pi, *, solver="auto", tol=DEFAULT_TOL, max_iter=DEFAU
     .. math:: \|V - V^\pi\|_\infty \le \frac{\|r_\pi + \gamma P_\pi V - V\|_\infty}{1 - \gamma},
 
     and the residual is recomputed from the returned V and required to be at most
-    ``tol`` :math:`\|r_\pi\|_\infty`, so the error is at most ``tol`` times
+    ``tol/2`` :math:`\|r_\pi\|_\infty` (the other half covers the residual's own
+    round-off), so the error is at most ``tol`` times
     :math:`\|r_\pi\|_\infty/(1-\gamma)`, the bound on :math:`\|V^\pi\|_\infty`. If
     ``max_iter`` iterations do not reach it, a ``RuntimeWarning`` names the settings
     to change. ``solver="auto"`` (the default) is LU for dense MDPs and for sparse
