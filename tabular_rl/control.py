@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as _v
-from .evaluation import _ImproperPolicy, _evaluate
+from .evaluation import _bicgstab, _ImproperPolicy, _evaluate
 from .policies import greedy
 
 __all__ = [
@@ -101,8 +101,47 @@ def _value_iteration_start(mdp):
     sweeps = 1 if gamma == 0 else min(200, int(np.ceil(np.log(1e-3) / np.log(gamma))))
     V = np.zeros(mdp.n_states)
     for _ in range(sweeps):
-        V = (mdp.R + gamma * mdp.expected_next(V)).max(axis=1)
+        V = _row_max(mdp.R + gamma * mdp.expected_next(V))
     return np.argmax(mdp.R + gamma * mdp.expected_next(V), axis=1)
+
+
+def _row_max(Q):
+    """``Q.max(axis=1)`` by column maxima: NumPy's reduction over a length-A row costs 4x a sparse
+    product per sweep (10 ms against 2.5 ms at 262,144 states); A strided passes do not."""
+    out = Q[:, 0].copy()
+    for a in range(1, Q.shape[1]):
+        np.maximum(out, Q[:, a], out=out)
+    return out
+
+
+#: Improvement steps policy iteration takes on certified Krylov values before its exact phase.
+KRYLOV_PHASE_MAX_STEPS = 50
+
+
+def _krylov_phase(mdp, actions):
+    """Improve ``actions`` on BiCGSTAB values (relative residual 1e-12, each solve started from the
+    previous policy's values) until no action switches or KRYLOV_PHASE_MAX_STEPS; return the
+    actions and the number of steps. Inexact values can only cost extra steps: the exact (LU)
+    phase that follows decides optimality."""
+    gamma = mdp.gamma
+    S, A = mdp.shape
+    idx = np.arange(S)
+    V = np.zeros(S)
+    for k in range(1, KRYLOV_PHASE_MAX_STEPS + 1):
+        P_pi = mdp._P_flat[idx * A + actions]
+        r_pi = mdp.R[idx, actions]
+
+        def apply(v, P_pi=P_pi):
+            return v - gamma * (P_pi @ v)
+
+        atol = 1e-12 * max(float(np.max(np.abs(r_pi))), np.finfo(float).tiny)
+        dV, _, _ = _bicgstab(apply, r_pi - apply(V), atol, 2_000)
+        V = V + dV
+        new = _switch_on_strict_improvement(mdp.R + gamma * mdp.expected_next(V), actions)
+        if np.array_equal(new, actions):
+            return actions, k
+        actions = new
+    return actions, KRYLOV_PHASE_MAX_STEPS
 
 
 def _proper_actions(mdp, what):
@@ -167,10 +206,17 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
     switching an action only when another is strictly better (by more than
     1e-12 relative), so it cannot cycle among equal-value policies and stops at
     an optimal policy in at most :math:`A^S` steps. The values are
-    monotonically non-decreasing. Every evaluation is a direct LU solve, whatever
-    the size (the certified Krylov solver of :func:`policy_evaluation` stops at a
-    relative error of 1e-10, above the 1e-12 that decides a switch); for MDPs too
+    monotonically non-decreasing. The values it returns, and the evaluation that
+    decides it has stopped, are direct LU solves whatever the size; for MDPs too
     large to factorise, :func:`value_iteration` returns a certified bound instead.
+
+    On sparse MDPs with at least ``WARM_START_MIN_STATES`` states (gamma < 1) the
+    first improvement steps use BiCGSTAB values instead (residual 1e-12 relative,
+    each solve started from the previous values), up to
+    ``KRYLOV_PHASE_MAX_STEPS`` (50) steps or until no action switches; the exact
+    steps then continue from that policy, so inexact values can cost steps but not
+    optimality. On the 512x512 slippery grid this replaced four of five
+    factorisations (2.3 s each) and halved the time.
 
     **gamma == 1** (an MDP with terminal states; the stochastic shortest path
     problem). Every evaluated policy must be proper (reach a terminal state with
@@ -260,8 +306,12 @@ def policy_iteration(mdp, *, pi0=None, max_iter=10_000):
         actions = _value_iteration_start(mdp)
     else:
         actions = np.zeros(S, dtype=np.intp)
+    first = 1
+    if not episodic and mdp.is_sparse and S >= WARM_START_MIN_STATES and max_iter > 1:
+        actions, steps = _krylov_phase(mdp, actions)
+        first = min(steps, max_iter - 1) + 1
     converged = False
-    for k in range(1, max_iter + 1):
+    for k in range(first, max_iter + 1):
         pi = _onehot(actions, A)
         try:
             V, Q, _ = _evaluate(mdp, pi, visitation=False, what="policy_iteration", name="pi0", solver="lu")

@@ -384,3 +384,36 @@ def test_policy_iteration_warm_start_on_large_sparse_mdps_reaches_the_same_optim
     assert warm.converged and warm.n_iterations < cold.n_iterations
     Q = mdp.R + mdp.gamma * mdp.expected_next(warm.V)
     assert np.max(Q.max(axis=1) - warm.V) <= tol1(mdp)
+
+
+def test_krylov_phase_ends_where_exact_policy_iteration_ends(monkeypatch):
+    """Large sparse MDPs improve on BiCGSTAB values first and factorise only to confirm: the result
+    is the all-LU run's (same policy, V bit for bit, since both end with the LU evaluation of the
+    same policy), with one factorisation instead of one per step. Catches a phase that is skipped
+    (more factorisations), or one whose inexact values are returned instead of the exact ones."""
+    from tabular_rl import control, evaluation
+    from tabular_rl.gridworld import open_grid
+
+    base = open_grid(40, slip=0.2, gamma=0.95)
+    S, A = base.shape
+    mdp = base.with_(R=np.random.default_rng(3).random((S, A)))
+    factorisations = []
+    real_lu = evaluation._sparse_lu
+    monkeypatch.setattr(evaluation, "_sparse_lu", lambda M: factorisations.append(1) or real_lu(M))
+    start = np.eye(A)[np.zeros(S, dtype=int)]       # action 0: several improvement steps to go
+    with_phase = policy_iteration(mdp, pi0=start)
+    n_with = len(factorisations)
+    monkeypatch.setattr(control, "KRYLOV_PHASE_MAX_STEPS", 0)
+    exact = policy_iteration(mdp, pi0=start)
+    assert n_with == 1 and len(factorisations) - n_with == exact.n_iterations > 2
+    np.testing.assert_array_equal(with_phase.policy, exact.policy)
+    np.testing.assert_array_equal(with_phase.V, exact.V)
+    assert with_phase.converged and with_phase.error_bound == 0.0
+
+
+@given(trs.logits((7, 4), bound=5.0))
+def test_row_max_is_max_over_actions(Q):
+    """Golden identity for the warm start's fast row maximum (catches a missed column)."""
+    from tabular_rl.control import _row_max
+
+    np.testing.assert_array_equal(_row_max(Q), Q.max(axis=1))
