@@ -136,7 +136,7 @@ def open_grid(n_rows, n_cols=None, *, slip=0.1, gamma=0.99, stay_action=False, g
     The fast builder for large grids: the (S*A, S) CSR transition matrix is
     assembled with vectorised NumPy from the 4 neighbours of every cell, never a
     dense S x S array; a 1024 x 1024 grid (about a million states) takes a few
-    seconds.
+    seconds, a 3163 x 3163 one (ten million) about 20 s with a peak of 5.7 GB.
 
     Dynamics follow the module conventions: actions left, down, right, up (and
     ``stay`` if ``stay_action``); a move goes as intended with probability
