@@ -507,11 +507,14 @@ def _evaluate(mdp, pi, *, visitation=True, what="policy evaluation", name="pi", 
     if not certify:
         return V, Q, eta
     cert = res.certificate(V, r_pi)
-    if not cert.certified and not res.capped:   # (a capped Krylov solve has warned already)
+    # Krylov: tol is the stopping target, and a result short of it warns (once: a capped solve has
+    # warned already). LU is a direct solve whose accuracy tol does not change: its certificate
+    # reports it (``certified``), and it warns only when refinement fails (``_refined``).
+    if res.method == "krylov" and not cert.certified and not res.capped:
         warnings.warn(
-            f"{what}: the {res.method} solution's error bound {cert.error_bound:.3g} exceeds tol * scale = "
+            f"{what}: the krylov solution's error bound {cert.error_bound:.3g} exceeds tol * scale = "
             f"{cert.tol * cert.scale:.3g} (tol={cert.tol:g}); the system is ill-conditioned (gamma close to 1, "
-            "or a policy that takes very long to terminate): loosen tol",
+            "or a policy that takes very long to terminate): loosen tol or use solver='lu'",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -626,6 +629,8 @@ def policy_evaluation(mdp, pi, *, solver="auto", tol=DEFAULT_TOL, max_iter=DEFAU
     tol : float
         Relative tolerance of the certificate, in (0, 1): the error bound must be at
         most ``tol * ||r_pi||_inf * ||(I - gamma P_pi)^{-1}||_inf``. Default 1e-10.
+        For ``"lu"`` it only sets ``certificate.certified``: a direct solve is as
+        accurate as the system's conditioning allows, and its bound says how accurate.
     max_iter : int
         Cap on BiCGSTAB iterations (``"krylov"`` only). Default 10,000.
     return_certificate : bool

@@ -165,3 +165,24 @@ def test_bicgstab_on_a_known_system():
     x, res, it = evaluation._bicgstab(lambda v: v - 0.5 * (P @ v), np.array([1.0, 0.0]), 1e-14, 50)
     np.testing.assert_allclose(x, [4 / 3, 2 / 3], rtol=0, atol=1e-14)
     assert res <= 1e-14 and 1 <= it <= 2
+
+
+def test_ill_conditioned_lu_reports_its_bound_without_warning():
+    # Catches: a direct solve that warns about a tolerance it cannot act on (every grader's
+    # long-episode task would warn), or a certificate that claims more than round-off allows.
+    # State 0 ends the episode with probability 1e-6 a step, paying -1 a step: V = -1e6, and the
+    # residual's round-off (~1e-10) times the expected time (1e6) exceeds tol * ||V||.
+    P = np.zeros((2, 1, 2))
+    P[0, 0] = [1 - 1e-6, 1e-6]
+    P[1, 0, 1] = 1.0
+    mdp = trl.TabularMDP(P, R=[-1.0, 0.0], gamma=1.0, terminal=[1])
+    pi = np.ones((2, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        V, c = trl.policy_evaluation(mdp, pi, return_certificate=True)
+    assert not c.certified and c.error_bound > 1e-10 * c.scale
+    assert abs(V[0] - (-1e6)) <= c.error_bound
+    assert c.scale == pytest.approx(1e6, rel=1e-6)
+    with pytest.warns(RuntimeWarning, match="krylov solution's error bound .* loosen tol or use solver='lu'"):
+        V_kr, c_kr = trl.policy_evaluation(mdp, pi, solver="krylov", return_certificate=True)
+    assert abs(V_kr[0] - (-1e6)) <= c_kr.error_bound
