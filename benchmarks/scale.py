@@ -76,7 +76,8 @@ def scale_child(n, horizon, *, tol=1e-8):
     r = np.random.default_rng(1).standard_normal(S)
     for kind, fn in (("forward", lambda: trl.maxent_forward_pass(mdp, pi, horizon)),
                      ("backward", lambda: trl.maxent_backward_pass_stationary(mdp, r, horizon))):
-        fn() if S <= 10**6 else None            # warm-up where it is cheap
+        if S <= 10**6:                          # warm-up where it is cheap
+            fn()
         t0 = time.perf_counter()
         fn()
         seconds = time.perf_counter() - t0
