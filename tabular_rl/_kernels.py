@@ -144,6 +144,14 @@ class _CSRProduct:
         self.n_threads = _n_threads(threads, M.nnz)
         self.bounds = _split_rows(M.indptr, self.n_threads)
         self.fast = _fast_ok(M.data) and M.indices.dtype == M.indptr.dtype
+        self._group_bounds = {}
+
+    def group_bounds(self, group):
+        """Thread boundaries in units of ``group`` rows (states, for ``group = A``), computed once:
+        the split searches the whole indptr, as much work as a step's elementwise part."""
+        if group not in self._group_bounds:
+            self._group_bounds[group] = _split_rows(self.M.indptr, self.n_threads, group=group)
+        return self._group_bounds[group]
 
     def __call__(self, x, out):
         M = self.M
@@ -339,33 +347,34 @@ def _mdp_product(mdp, threads):
     return product
 
 
-def _finite_max(logz):
-    """max(logz) as a float, or None if ``logz`` is all -inf (one pass over logz).
+def _needs_reference(top):
+    """Whether ``top = max(logz)`` sends a soft backup to the reference path (NaN or +inf in logz).
 
-    Callers have already routed NaN and +inf to the reference path."""
-    m = float(np.max(logz))
-    return None if m == -np.inf else m
-
-
-def _has_nan_or_posinf(logz):
-    m = np.max(logz)
-    return bool(np.isnan(m) or m == np.inf)
+    One pass over logz gives ``top``; the fast paths shift by it, and ``top == -inf`` means every
+    entry is -inf."""
+    return bool(np.isnan(top) or top == np.inf)
 
 
-def _shifted_expectation(mdp, logz, threads, out=None):
-    """``(y, m)`` with y = P exp(logz - m) flat (S*A,), m = max finite logz (None if all -inf)."""
-    m = _finite_max(logz)
-    if m is None:
-        return None, None
-    with np.errstate(under="ignore"):
-        w = np.exp(logz - m)
+def _expectation(mdp, w, threads, out=None):
+    """y = P w flat (S*A,), into ``out`` (reshaped) when given."""
     S, A = mdp.n_states, mdp.n_actions
     y = np.empty(S * A) if out is None else out.reshape(S * A)
     if mdp.is_sparse:
         _mdp_product(mdp, threads)(w, y)
     else:
         np.dot(mdp._P_flat, w, out=y)
-    return y, m
+    return y
+
+
+def _shifted_expectation(mdp, logz, threads, top):
+    """``(y, m)`` with y = P exp(logz - m) flat (S*A,), m = ``top`` = max logz (``(None, None)`` if
+    logz is all -inf); the caller has routed NaN and +inf to the reference path."""
+    if top == -np.inf:
+        return None, None
+    m = float(top)
+    with np.errstate(under="ignore"):
+        w = np.exp(logz - m)
+    return _expectation(mdp, w, threads), m
 
 
 def _fix_tiny_rows(mdp, logz, y, lee):
@@ -407,9 +416,10 @@ def log_expected_exp(mdp, logz, *, threads=None):
     """
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
-    if _has_nan_or_posinf(logz):
+    top = np.max(logz)
+    if _needs_reference(top):
         return _log_expected_exp_reference(mdp, logz)
-    y, m = _shifted_expectation(mdp, logz, threads)
+    y, m = _shifted_expectation(mdp, logz, threads, top)
     if y is None:
         return np.full((S, A), -np.inf)
     with np.errstate(divide="ignore"):
@@ -561,8 +571,7 @@ def _fused_backup(mdp, w, y2, logz_new, threads):
     P = mdp._P_flat
     S, A = y2.shape
     y = y2.reshape(S * A)
-    product = _mdp_product(mdp, threads)
-    bounds = _split_rows(P.indptr, product.n_threads, group=A)
+    bounds = _mdp_product(mdp, threads).group_bounds(A)
     bad = [None] * (len(bounds) - 1)
     n_col = P.shape[1]
 
@@ -619,37 +628,29 @@ def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
     S, A = mdp.n_states, mdp.n_actions
     logz = np.asarray(logz, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
-    if r.ndim == 1 and mdp.is_sparse and not _has_nan_or_posinf(logz) and (m := _finite_max(logz)) is not None:
+    top = np.max(logz)
+    if r.ndim == 1 and not _needs_reference(top):
         pi = np.empty((S, A)) if out is None else out
-        product = _mdp_product(mdp, threads)
-        with np.errstate(under="ignore"):
-            w = np.exp(logz - m)
-        if product.fast and _fast_ok(w, pi):
-            logz_new = np.empty(S)
-            bad = _fused_backup(mdp, w, pi, logz_new, threads)
-            logz_new += m
-            logz_new += r
-            if bad.size:
-                rows = (bad[:, None] * A + np.arange(A)).ravel()
-                lee = _reference_log_expected_exp(mdp._P_flat[rows], logz)
-                logz_new[bad], pi[bad] = soft_max_actions(lee.reshape(-1, A) + r[bad, None])
-            return logz_new, pi
-    if r.ndim == 1 and not _has_nan_or_posinf(logz):
-        y, m = _shifted_expectation(mdp, logz, threads, out=out)
-        if y is None:
-            pi = np.empty((S, A)) if out is None else out
+        if top == -np.inf:
             pi.fill(1.0 / A)
             return np.full(S, -np.inf), pi
-        y2 = y.reshape(S, A)
-        ysum = y2[:, 0].copy()
-        for a in range(1, A):
-            ysum += y2[:, a]
+        m = float(top)
+        with np.errstate(under="ignore"):
+            w = np.exp(logz - m)
+        if mdp.is_sparse and _mdp_product(mdp, threads).fast and _fast_ok(w, pi):
+            logz_new = np.empty(S)
+            bad = _fused_backup(mdp, w, pi, logz_new, threads)
+        else:
+            pi = _expectation(mdp, w, threads, out=pi).reshape(S, A)
+            ysum = pi[:, 0].copy()
+            for a in range(1, A):
+                ysum += pi[:, a]
+            bad = np.flatnonzero(ysum < _LOG_TINY)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logz_new = np.log(ysum)
+                pi /= ysum[:, None]
         # Z'(s) = e^{r(s) + m} ysum(s) and pi = y / ysum: exact wherever ysum >= 1e-200 (an
         # underflowed term of y is then below round-off); other states are redone in logs.
-        bad = np.flatnonzero(ysum < _LOG_TINY)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logz_new = np.log(ysum)
-            y2 /= ysum[:, None]
         logz_new += m
         logz_new += r
         if bad.size:
@@ -660,20 +661,33 @@ def log_partition_backup(mdp, logz, r, *, threads=None, out=None):
             else:
                 with np.errstate(divide="ignore"):
                     lee = logsumexp(np.log(P[rows]) + logz[None, :], axis=1)
-            logz_new[bad], y2[bad] = soft_max_actions(lee.reshape(-1, A) + r[bad, None])
-        return logz_new, y2
+            logz_new[bad], pi[bad] = soft_max_actions(lee.reshape(-1, A) + r[bad, None])
+        return logz_new, pi
     lee = log_expected_exp(mdp, logz, threads=threads)
     lee += r if r.ndim == 2 else r[:, None]
     return soft_max_actions(lee, out=out)
 
 
 def _policy_buffer(out, shape):
+    """A fresh (H, S, A) array, or ``out`` as given (a ``numpy.memmap`` stays one) if it is a
+    writeable C-contiguous float64 array of that shape; else a TypeError/ValueError naming each
+    problem."""
     if out is None:
         return np.empty(shape)
-    if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
-            and out.flags.c_contiguous and out.flags.writeable):
-        got = (getattr(out, "shape", None), getattr(out, "dtype", type(out)))
-        raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape}, got {got}")
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray (a numpy.memmap works), got {type(out).__name__}")
+    problems = []
+    if out.shape != shape:
+        problems.append(f"shape {out.shape} (expected {shape})")
+    if out.dtype != np.float64:
+        problems.append(f"dtype {out.dtype} (expected float64)")
+    if not out.flags.c_contiguous:
+        problems.append("a non-C-contiguous layout")
+    if not out.flags.writeable:
+        problems.append("a read-only buffer")
+    if problems:
+        raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape} "
+                         "(horizon, S, A); got " + ", ".join(problems))
     return out
 
 

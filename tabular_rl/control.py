@@ -422,7 +422,7 @@ def value_iteration(mdp, *, tol=1e-10, max_iter=100_000, V0=None):
     delta = np.inf
     for k in range(1, max_iter + 1):
         Q = mdp.R + gamma * mdp.expected_next(V)
-        V_new = Q.max(axis=1)
+        V_new = _row_max(Q)
         delta = float(np.max(np.abs(V_new - V)))
         V = V_new
         if delta < threshold or gamma == 0:
@@ -450,7 +450,7 @@ def _value_iteration_episodic(mdp, V, tol, max_iter):
     bound = np.inf
     for k in range(1, max_iter + 1):
         Q = mdp.R + mdp.expected_next(V)
-        V_new = Q.max(axis=1)
+        V_new = _row_max(Q)
         V_new[mdp.terminal] = 0.0
         delta = float(np.max(np.abs(V_new - V)))
         V = V_new

@@ -245,29 +245,9 @@ def maxent_backward_pass(mdp, state_rewards, horizon, *, terminal_states=None, o
     """
     r = _check_state_rewards(state_rewards, mdp)
     horizon = _v.check_int(horizon, "horizon", min_value=0)
-    # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it).
-    if out is not None:
-        out = _check_out(out, (horizon, mdp.n_states, mdp.n_actions))
+    # The fused kernel keeps only log Z_{t+1} and writes each pi_t in place (benchmarks/ profiles it);
+    # it checks ``out`` (shape, dtype, layout, writeable) before any work.
     return _kernels.maxent_backward(mdp, r, horizon, _log_terminal(terminal_states, mdp), out=out)[1]
-
-
-def _check_out(out, shape):
-    """``out`` as given (a ``numpy.memmap`` stays one), or a ValueError/TypeError naming what it must be."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray (a numpy.memmap works), got {type(out).__name__}")
-    problems = []
-    if out.shape != shape:
-        problems.append(f"shape {out.shape} (expected {shape})")
-    if out.dtype != np.float64:
-        problems.append(f"dtype {out.dtype} (expected float64)")
-    if not out.flags.c_contiguous:
-        problems.append("a non-C-contiguous layout")
-    if not out.flags.writeable:
-        problems.append("a read-only buffer")
-    if problems:
-        raise ValueError("out must be a writeable C-contiguous float64 array of shape "
-                         f"(horizon, S, A) = {shape}; got " + ", ".join(problems))
-    return out
 
 
 def maxent_log_partition(mdp, state_rewards, horizon, *, terminal_states=None):
