@@ -49,8 +49,10 @@ def test_krylov_agrees_with_lu_within_both_certificates(pair):
 
 
 @given(trs.mdp_policy_pairs(max_states=8))
-def test_lu_certificate_is_a_true_bound(pair):
-    # Catches: a certificate computed from the wrong system (r instead of r_pi, P instead of P_pi).
+def test_lu_certificate_is_built_from_the_policys_own_system(pair):
+    # Catches: a certificate computed from the wrong system (r instead of r_pi, P instead of P_pi),
+    # a bound without the 1/(1 - gamma) factor, or a scale not from r_pi. (That the bound bounds
+    # the error is checked against the Krylov solution above and at gamma = 1 below.)
     mdp, pi = pair
     V, c = trl.policy_evaluation(mdp, pi, return_certificate=True)
     assert abs(c.residual - trl.bellman_residual(mdp, pi, V)) <= _roundoff(mdp, pi, V)
