@@ -11,6 +11,8 @@ import operator
 import numpy as np
 import scipy.sparse as sp
 
+from . import _kernels
+
 __all__ = [
     "ROW_SUM_TOL",
     "as_float_array",
@@ -361,36 +363,16 @@ def check_policy(pi, mdp_or_shape, name="pi", *, horizon=None, time_varying=Fals
     return _normalise_rows(pi, name, "policy", dtype=dtype)
 
 
-#: Rows of this many entries or more are checked by :func:`_rows_are_probabilities` in
-#: blocks of about this many bytes, small enough to stay in cache between its two passes.
-_BLOCK_BYTES = 1 << 22
-
-
 def _rows_are_probabilities(arr):
     """True if every row (last axis) of the float64 C-contiguous ``arr`` is finite,
     non-negative and sums to 1 within round-off: ``4 n eps`` for a row of n entries.
 
-    One blockwise pass, each block read from memory once: the row sums (a matrix-vector
-    product with ones, which propagates NaN and infinity) and the minimum, the second
-    read served from cache. False sends the caller down the slow path, which finds the
-    first bad row and reports it, or renormalises rows that are off by more than
-    round-off but within ``ROW_SUM_TOL``.
+    One blockwise pass, each block read from memory once, split across threads for large
+    arrays (``_kernels.rows_are_probabilities``). False sends the caller down the slow path,
+    which finds the first bad row and reports it, or renormalises rows that are off by more
+    than round-off but within ``ROW_SUM_TOL``.
     """
-    n = arr.shape[-1] if arr.ndim else 1
-    if arr.size == 0 or n == 0:
-        return False
-    rows = arr.reshape(-1, n)
-    ones = np.ones(n)
-    roundoff = 4.0 * n * np.finfo(np.float64).eps
-    step = max(1, _BLOCK_BYTES // (8 * n))
-    for start in range(0, rows.shape[0], step):
-        block = rows[start:start + step]
-        sums = block @ ones
-        sums -= 1.0
-        # NaN compares False: a NaN or infinite row fails the first test.
-        if not (np.max(np.abs(sums)) <= roundoff) or not (block.min() >= 0.0):
-            return False
-    return True
+    return _kernels.rows_are_probabilities(arr)
 
 
 def check_rng(rng):

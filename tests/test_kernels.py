@@ -6,6 +6,8 @@ fallback) is held to the plain recursion written out in this file, to 1e-12.
 No test asserts a time: speed is measured in benchmarks/.
 """
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -152,6 +154,161 @@ def test_forward_horizon_zero_and_one():
     out, total = _kernels.forward_distributions(mdp, pi, 1, p0)
     np.testing.assert_array_equal(out, p0[None])
     np.testing.assert_array_equal(total, p0)
+
+
+ACTION_COUNTS = [1, 2, 3, 4, 5, 6, 16, 17, 18]   # every weighting and row-sum form: one column,
+# complex pairs (even), real columns (odd), NumPy's reduction (above _COLUMN_MAX_ACTIONS = 16)
+
+
+@given(data=st.data(), chunk=st.integers(1, 5))
+@settings(max_examples=60)
+def test_time_varying_forward_is_independent_of_chunks(data, chunk):
+    """Catches a chunk boundary of the time-varying step that drops, repeats or shifts states (the
+    chunk's offset into P's indptr, into x or into pi_t), and a weighting that pairs the wrong
+    entries: for each thread count every chunk size gives the one-chunk result bit for bit (the
+    sparse product adds the same terms in the same order), and that result is the plain recursion."""
+    A = data.draw(st.sampled_from(ACTION_COUNTS))
+    mdp = data.draw(trs.mdps(min_states=2, max_states=12, min_actions=A, max_actions=A, sparse=True))
+    S = mdp.n_states
+    H = data.draw(st.integers(2, 5))
+    pi = np.stack([data.draw(trs.policies(S, A)) for _ in range(H)])
+    p0 = data.draw(trs.distributions(S))
+    ref = plain_forward(mdp, pi, H, p0)
+    for threads in (1, 2):
+        whole, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
+        saved = _kernels.CHUNK_STATES
+        _kernels.CHUNK_STATES = chunk
+        try:
+            split, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
+        finally:
+            _kernels.CHUNK_STATES = saved
+        np.testing.assert_array_equal(split, whole)
+        np.testing.assert_allclose(whole, ref, rtol=RTOL, atol=RTOL)
+
+
+@pytest.mark.parametrize("A", ACTION_COUNTS)
+def test_row_weighting_is_the_real_product_bit_for_bit(A):
+    """x(s, a) = d(s) pi(a|s) as complex pairs, columns or a broadcast must be exactly d[:, None] * pi
+    (the complex form multiplies by d + 0i: a swapped real and imaginary part, a stale imaginary part
+    or a wrong pairing shows up here), also for zeros and subnormal entries, and on a second step with
+    a new d (a complex copy of d that is not refreshed shows up there)."""
+    rng = np.random.default_rng(A)
+    S = 37
+    x = np.empty((S, A))
+    weight = _kernels._RowWeighting(S, A, x)
+    for step in range(2):
+        pi = rng.random((S, A))
+        pi[rng.random((S, A)) < 0.2] = 0.0
+        pi[0, 0] = 5e-324
+        d = rng.random(S)
+        d[rng.random(S) < 0.2] = 0.0
+        d[1] = 1e-310
+        write_x = weight.for_step(pi, d)
+        for lo, hi in ((0, 10), (10, 11), (11, S)):
+            weight.start(d, lo, hi)
+            write_x(lo, hi)
+        np.testing.assert_array_equal(x, d[:, None] * pi)
+
+
+def _plain_rows_are_probabilities(arr):
+    rows = arr.reshape(-1, arr.shape[-1])
+    n = rows.shape[1]
+    if rows.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        sums = rows.sum(axis=1)
+        return bool(np.all(np.isfinite(rows)) and rows.min() >= 0
+                    and np.all(np.abs(sums - 1.0) <= 4 * n * np.finfo(float).eps))
+
+
+BAD_ROW_KINDS = ["valid", "nan", "inf", "-inf", "negative", "tiny negative", "sum high", "sum low", "zero row"]
+
+
+@given(data=st.data())
+@settings(max_examples=150)
+def test_row_check_equals_its_definition(data):
+    """rows_are_probabilities (the fast path of every policy check) against its definition: finite,
+    non-negative, each row summing to 1 within 4 n eps. Catches a row-sum form that adds the wrong
+    columns (complex pairs, real columns, the reduction), a block or thread boundary that skips rows
+    (one bad entry anywhere, blocks of 1 to 4 rows), and a bad value that slips through. The sums are
+    off by 100 n eps or not at all, far from the tolerance either way, so the verdict is unambiguous."""
+    n = data.draw(st.sampled_from(ACTION_COUNTS))
+    m = data.draw(st.integers(1, 40))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    arr = np.stack([data.draw(trs.policies(m, n)) for _ in range(int(np.prod(lead)))]).reshape(lead + (m, n))
+    kind = data.draw(st.sampled_from(BAD_ROW_KINDS))
+    flat = arr.reshape(-1, n)
+    i = data.draw(st.integers(0, flat.shape[0] - 1))
+    j = data.draw(st.integers(0, n - 1))
+    off = 100 * n * np.finfo(float).eps
+    if kind in ("nan", "inf", "-inf"):
+        flat[i, j] = float(kind)
+    elif kind == "negative":
+        flat[i, j] = -0.5
+    elif kind == "tiny negative":
+        flat[i, j] = -1e-300
+    elif kind == "sum high":
+        flat[i, j] += off
+    elif kind == "sum low":
+        flat[i] *= 1.0 - off
+    elif kind == "zero row":
+        flat[i] = 0.0
+    expected = _plain_rows_are_probabilities(arr)
+    assert expected == (kind == "valid"), f"the test's own {kind!r} case is {'valid' if expected else 'invalid'}"
+    saved = _kernels._CHECK_BLOCK_BYTES
+    _kernels._CHECK_BLOCK_BYTES = 8 * n * data.draw(st.integers(1, 4))
+    try:
+        for threads in (1, 2):
+            assert _kernels.rows_are_probabilities(arr, threads=threads) == expected, (kind, threads)
+    finally:
+        _kernels._CHECK_BLOCK_BYTES = saved
+    assert _kernels.rows_are_probabilities(arr) == expected
+
+
+def test_policy_check_in_threads_names_the_first_bad_row():
+    """A policy of 2^20 entries or more is checked in two threads: a bad entry in either half, or in
+    the last row, must still fail the fast path, and check_policy's slow path then names the first
+    bad entry exactly as for a small policy; rows off by more than round-off but within tolerance
+    come back renormalised, and a valid policy comes back without a copy."""
+    from tabular_rl import _validation as _v
+
+    H, S, A = 2, 131_072, 4
+    assert H * S * A >= _kernels._PARALLEL_CHECK_MIN_ENTRIES
+    pi = np.full((H, S, A), 0.25)
+    out = _v.check_policy(pi, (S, A), "pi", horizon=H, time_varying=True)
+    assert np.shares_memory(out, pi) and not out.flags.writeable
+    for index in [(0, 5, 1), (1, 0, 0), (1, S - 1, 3)]:
+        bad = pi.copy()
+        bad[index] = -0.1
+        with pytest.raises(ValueError, match=re.escape(f"pi must be non-negative, got -0.1 at index {index}")):
+            _v.check_policy(bad, (S, A), "pi", horizon=H, time_varying=True)
+        bad[index] = np.nan
+        with pytest.raises(ValueError, match="pi must be finite"):
+            _v.check_policy(bad, (S, A), "pi", horizon=H, time_varying=True)
+    close = pi.copy()
+    close[1, S - 1] *= 1 + 1e-12
+    out = _v.check_policy(close, (S, A), "pi", horizon=H, time_varying=True)
+    assert not np.shares_memory(out, close)
+    np.testing.assert_array_equal(out[1, S - 1], close[1, S - 1] / close[1, S - 1].sum())
+
+
+def test_run_waits_for_every_job_before_raising():
+    """A job that raises (the first, run in the calling thread) must not leave another still running
+    when _run re-raises: its caller would go on while that thread writes into shared buffers."""
+    import time
+
+    finished = []
+
+    def fails():
+        raise ValueError("first job")
+
+    def slow():
+        time.sleep(0.2)
+        finished.append(True)
+
+    with pytest.raises(ValueError, match="first job"):
+        _kernels._run([fails, slow])
+    assert finished == [True]
 
 
 # ----------------------------------------------------------------------------- backups
