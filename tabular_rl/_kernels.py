@@ -117,8 +117,8 @@ def _run(jobs):
     """Run zero-argument callables, in threads if there are several.
 
     Every job has finished when this returns or raises (the first exception is re-raised):
-    a job that fails, e.g. on a policy row that fails its check, never leaves another
-    still writing into buffers its caller has given up on.
+    a job that fails never leaves another still writing into buffers its caller has given
+    up on, or still running when the caller starts its next pass.
     """
     if len(jobs) == 1:
         jobs[0]()
@@ -194,7 +194,7 @@ class _CSRProduct:
         return out
 
 
-# --------------------------------------------------------------------------- policy rows
+# --------------------------------------------------------------------------- policy rows: checks and weighting
 #: The time-varying forward step weights and pushes its states through P in chunks of
 #: this many states, so that the chunk of x(s, a) = d(s) pi_t(a|s) it writes (512 kB at 4
 #: actions) is still in L2 cache when the sparse product reads it back. On the benchmark
@@ -213,6 +213,11 @@ _CHECK_BLOCK_BYTES = 1 << 21
 #: is then amortised. The same bound picks the weighting of the time-varying step.
 _COLUMN_MAX_ACTIONS = 16
 
+#: Below this many entries a slice, the time-varying step weights its states with one broadcast
+#: product: the column-by-column form saves about 0.9 ns an entry but makes 2-3 more NumPy
+#: calls (about 1 microsecond each), so it pays only from a few thousand entries.
+_COLUMN_MIN_ENTRIES = 4096
+
 #: Below this many entries (8 MB, four blocks) a policy is checked in one thread. At this
 #: size two threads already pay, a little (0.46 against 0.52 ms a check at A = 4, best of
 #: 7 x 20 calls); at 2^18 entries the policy is one block and there is nothing to split.
@@ -228,8 +233,7 @@ def _row_sums(rows, out, pairs):
     right after a BLAS row check of its policy, against 265/322 ms after this one and
     252/305 ms after another pass; with ``OPENBLAS_NUM_THREADS=1`` the gap closed). For an
     even n the rows are viewed as n/2 complex numbers, so one complex addition adds two
-    columns at a time.
-    ``pairs`` is complex scratch of at least m entries. Any order of summation is within
+    columns at a time. ``pairs`` is complex scratch of at least m entries. Any order of summation is within
     the ``(n - 1) u sum|p|`` round-off the callers allow.
     """
     m, n = rows.shape
@@ -396,7 +400,6 @@ def _time_varying_step(mdp, pi, dtype, threads):
     S, A = mdp.n_states, mdp.n_actions
     P = mdp._P_flat
     x = np.empty((S, A), dtype=dtype)
-
     if not mdp.is_sparse:
 
         def step(t, d, y):
@@ -424,6 +427,16 @@ def _time_varying_step(mdp, pi, dtype, threads):
         for i in range(n_parts)
     ]
     weight = _RowWeighting(S, A, x)
+    if n_parts == 1 and len(chunks[0]) == 1:  # one thread, one chunk: no per-step set-up
+
+        def step(t, d, y):
+            weight.start(d, 0, S)
+            weight.for_step(pi[t], d)(0, S)
+            y.fill(0.0)
+            _sparsetools.csc_matvec(S, S * A, P.indptr, P.indices, P.data, x_flat, y)
+            return y
+
+        return step
 
     def step(t, d, y):
         pi_t = pi[t]
@@ -456,8 +469,8 @@ class _RowWeighting:
 
     NumPy's broadcast product ``d[:, None] * pi_t`` runs its inner loop over the A actions
     of one row at a time (1.5 ns an entry at A = 4 on the benchmark machine, from cache).
-    Up to :data:`_COLUMN_MAX_ACTIONS` actions the product goes column by column instead,
-    and for an even A as complex pairs,
+    Up to :data:`_COLUMN_MAX_ACTIONS` actions, and from :data:`_COLUMN_MIN_ENTRIES` entries
+    a slice, the product goes column by column instead, and for an even A as complex pairs,
     :math:`(\pi_{2k} + i\pi_{2k+1})(d + 0i) = d\pi_{2k} + i\,d\pi_{2k+1}` (0.6 ns an entry),
     which is the real product bit for bit: the products with the zero imaginary part are
     exactly zero for finite entries, so each part is one rounded product.
@@ -466,7 +479,7 @@ class _RowWeighting:
     def __init__(self, S, A, x):
         self.A = A
         self.x = x
-        if A > _COLUMN_MAX_ACTIONS:
+        if A > _COLUMN_MAX_ACTIONS or S * A < _COLUMN_MIN_ENTRIES:
             self.kind = "broadcast"
         elif A % 2 == 0:
             self.kind = "complex"

@@ -174,16 +174,21 @@ def test_time_varying_forward_is_independent_of_chunks(data, chunk):
     pi = np.stack([data.draw(trs.policies(S, A)) for _ in range(H)])
     p0 = data.draw(trs.distributions(S))
     ref = plain_forward(mdp, pi, H, p0)
-    for threads in (1, 2):
-        whole, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
-        saved = _kernels.CHUNK_STATES
-        _kernels.CHUNK_STATES = chunk
-        try:
-            split, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
-        finally:
-            _kernels.CHUNK_STATES = saved
-        np.testing.assert_array_equal(split, whole)
-        np.testing.assert_allclose(whole, ref, rtol=RTOL, atol=RTOL)
+    saved = _kernels.CHUNK_STATES, _kernels._COLUMN_MIN_ENTRIES
+    # these MDPs are small: without lowering _COLUMN_MIN_ENTRIES only the broadcast weighting would run
+    _kernels._COLUMN_MIN_ENTRIES = data.draw(st.sampled_from([0, saved[1]]))
+    try:
+        for threads in (1, 2):
+            whole, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
+            _kernels.CHUNK_STATES = chunk
+            try:
+                split, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
+            finally:
+                _kernels.CHUNK_STATES = saved[0]
+            np.testing.assert_array_equal(split, whole)
+            np.testing.assert_allclose(whole, ref, rtol=RTOL, atol=RTOL)
+    finally:
+        _kernels._COLUMN_MIN_ENTRIES = saved[1]
 
 
 @pytest.mark.parametrize("A", ACTION_COUNTS)
@@ -193,9 +198,10 @@ def test_row_weighting_is_the_real_product_bit_for_bit(A):
     or a wrong pairing shows up here), also for zeros and subnormal entries, and on a second step with
     a new d (a complex copy of d that is not refreshed shows up there)."""
     rng = np.random.default_rng(A)
-    S = 37
+    S = _kernels._COLUMN_MIN_ENTRIES + 3     # from this size on the column forms are used
     x = np.empty((S, A))
     weight = _kernels._RowWeighting(S, A, x)
+    assert weight.kind == ("broadcast" if A > _kernels._COLUMN_MAX_ACTIONS else "complex" if A % 2 == 0 else "columns")
     for step in range(2):
         pi = rng.random((S, A))
         pi[rng.random((S, A)) < 0.2] = 0.0
