@@ -24,11 +24,8 @@ README's "Performance" section):
   P), so each step reads a quarter of the bytes of the general bound.
 * Time-varying policy: each thread weights its own block of states,
   :math:`x(s,a) = d_t(s)\pi_t(a|s)`, into a reused buffer and scatters it
-  through its block of P (a CSC product with P's CSR arrays), chunk by chunk
-  (:data:`CHUNK_STATES`) so that each chunk of x is still in cache when it is
-  read back; the weighting runs column by column (as complex pairs for an even
-  number of actions), not as NumPy's broadcast product, whose inner loop would
-  run over the A entries of one row at a time.
+  through its block of P (a CSC product with P's CSR arrays), so nothing of size
+  S*A is written or re-read beyond that one buffer.
 * Policy checks (:func:`rows_are_probabilities`, the fast path of every policy
   validation) read the policy once, block by block, in two threads for large
   policies, and call no BLAS: OpenBLAS's threads keep spinning after a call and
@@ -194,14 +191,7 @@ class _CSRProduct:
         return out
 
 
-# --------------------------------------------------------------------------- policy rows: checks and weighting
-#: The time-varying forward step weights and pushes its states through P in chunks of
-#: this many states, so that the chunk of x(s, a) = d(s) pi_t(a|s) it writes (512 kB at 4
-#: actions) is still in L2 cache when the sparse product reads it back. On the benchmark
-#: machine (2-core AMD EPYC, 1 MB L2 per core; 512x512 grid, H = 100) 8,192 to 65,536
-#: states are within the run-to-run noise of each other.
-CHUNK_STATES = 16_384
-
+# --------------------------------------------------------------------------- policy rows
 #: Policies are checked (:func:`rows_are_probabilities`) in blocks of about this many
 #: bytes: few enough NumPy calls per entry, small enough that a block's second and third
 #: reads come from cache. Measured as above (an (H, S, A) = (100, 262144, 4) policy, two
@@ -210,13 +200,8 @@ _CHECK_BLOCK_BYTES = 1 << 21
 
 #: Row sums over at most this many actions are formed column by column (as complex pairs
 #: when the count is even); longer rows use NumPy's own reduction, whose per-row overhead
-#: is then amortised. The same bound picks the weighting of the time-varying step.
+#: is then amortised.
 _COLUMN_MAX_ACTIONS = 16
-
-#: Below this many entries a slice, the time-varying step weights its states with one broadcast
-#: product: the column-by-column form saves about 0.9 ns an entry but makes 2-3 more NumPy
-#: calls (about 1 microsecond each), so it pays only from a few thousand entries.
-_COLUMN_MIN_ENTRIES = 4096
 
 #: Below this many entries (8 MB, four blocks) a policy is checked in one thread. At this
 #: size two threads already pay, a little (0.46 against 0.52 ms a check at A = 4, best of
@@ -420,18 +405,10 @@ def _time_varying_step(mdp, pi, dtype, threads):
     n_parts = len(bounds) - 1
     partial = [None] + [np.empty(S) for _ in range(n_parts - 1)]
     x_flat = x.reshape(S * A)
-    # Each part's states in chunks of CHUNK_STATES: (lo, hi, P's indptr from the chunk's first row).
-    chunks = [
-        [(lo, min(bounds[i + 1], lo + CHUNK_STATES), P.indptr[lo * A:])
-         for lo in range(bounds[i], bounds[i + 1], CHUNK_STATES)]
-        for i in range(n_parts)
-    ]
-    weight = _RowWeighting(S, A, x)
-    if n_parts == 1 and len(chunks[0]) == 1:  # one thread, one chunk: no per-step set-up
+    if n_parts == 1:  # no thread hand-off: the small-MDP and single-thread path
 
         def step(t, d, y):
-            weight.start(d, 0, S)
-            weight.for_step(pi[t], d)(0, S)
+            np.multiply(d[:, None], pi[t], out=x)
             y.fill(0.0)
             _sparsetools.csc_matvec(S, S * A, P.indptr, P.indices, P.data, x_flat, y)
             return y
@@ -440,18 +417,18 @@ def _time_varying_step(mdp, pi, dtype, threads):
 
     def step(t, d, y):
         pi_t = pi[t]
-        write_x = weight.for_step(pi_t, d)
 
         def part(i):
+            lo, hi = bounds[i], bounds[i + 1]
+
             def job():
+                # x(s, a) = d(s) pi_t(a|s) for this block of states, then y += P[block]^T x[block]
+                np.multiply(d[lo:hi, None], pi_t[lo:hi], out=x[lo:hi])
                 acc = y if i == 0 else partial[i]
                 acc.fill(0.0)
-                weight.start(d, bounds[i], bounds[i + 1])
-                for lo, hi, indptr in chunks[i]:
-                    # x(s, a) = d(s) pi_t(a|s) for the chunk, then acc += P[chunk]^T x[chunk]
-                    # while x[chunk] is still in cache.
-                    write_x(lo, hi)
-                    _sparsetools.csc_matvec(S, (hi - lo) * A, indptr, P.indices, P.data, x_flat[lo * A:hi * A], acc)
+                _sparsetools.csc_matvec(
+                    S, (hi - lo) * A, P.indptr[lo * A:], P.indices, P.data, x_flat[lo * A:hi * A], acc
+                )
 
             return job
 
@@ -461,55 +438,6 @@ def _time_varying_step(mdp, pi, dtype, threads):
         return y
 
     return step
-
-
-class _RowWeighting:
-    r"""Writes :math:`x(s, a) = d(s)\pi_t(a|s)` for a range of states into ``x``, in the form
-    that is fastest for the number of actions.
-
-    NumPy's broadcast product ``d[:, None] * pi_t`` runs its inner loop over the A actions
-    of one row at a time (1.5 ns an entry at A = 4 on the benchmark machine, from cache).
-    Up to :data:`_COLUMN_MAX_ACTIONS` actions, and from :data:`_COLUMN_MIN_ENTRIES` entries
-    a slice, the product goes column by column instead, and for an even A as complex pairs,
-    :math:`(\pi_{2k} + i\pi_{2k+1})(d + 0i) = d\pi_{2k} + i\,d\pi_{2k+1}` (0.6 ns an entry),
-    which is the real product bit for bit: the products with the zero imaginary part are
-    exactly zero for finite entries, so each part is one rounded product.
-    """
-
-    def __init__(self, S, A, x):
-        self.A = A
-        self.x = x
-        if A > _COLUMN_MAX_ACTIONS or S * A < _COLUMN_MIN_ENTRIES:
-            self.kind = "broadcast"
-        elif A % 2 == 0:
-            self.kind = "complex"
-            self.d_complex = np.zeros(S, dtype=np.complex128)  # its imaginary part stays 0
-            self.x_complex = x.view(np.complex128)
-        else:
-            self.kind = "columns"
-
-    def for_step(self, pi_t, d):
-        """The writer for one step: ``write_x(lo, hi)`` fills x's states lo..hi."""
-        x, A = self.x, self.A
-        if self.kind == "broadcast":
-            def write_x(lo, hi):
-                np.multiply(pi_t[lo:hi], d[lo:hi, None], out=x[lo:hi])
-        elif self.kind == "complex":
-            pc, dc, xc = pi_t.view(np.complex128), self.d_complex, self.x_complex
-
-            def write_x(lo, hi):
-                for k in range(A // 2):
-                    np.multiply(pc[lo:hi, k], dc[lo:hi], out=xc[lo:hi, k])
-        else:
-            def write_x(lo, hi):
-                for a in range(A):
-                    np.multiply(pi_t[lo:hi, a], d[lo:hi], out=x[lo:hi, a])
-        return write_x
-
-    def start(self, d, lo, hi):
-        """Each thread, before its chunks: d's states lo..hi into the complex buffer's real part."""
-        if self.kind == "complex":
-            self.d_complex.real[lo:hi] = d[lo:hi]
 
 
 # --------------------------------------------------------------------------- soft backups

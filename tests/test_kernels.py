@@ -156,64 +156,8 @@ def test_forward_horizon_zero_and_one():
     np.testing.assert_array_equal(total, p0)
 
 
-ACTION_COUNTS = [1, 2, 3, 4, 5, 6, 16, 17, 18]   # every weighting and row-sum form: one column,
-# complex pairs (even), real columns (odd), NumPy's reduction (above _COLUMN_MAX_ACTIONS = 16)
-
-
-@given(data=st.data(), chunk=st.integers(1, 5))
-@settings(max_examples=60)
-def test_time_varying_forward_is_independent_of_chunks(data, chunk):
-    """Catches a chunk boundary of the time-varying step that drops, repeats or shifts states (the
-    chunk's offset into P's indptr, into x or into pi_t), and a weighting that pairs the wrong
-    entries: for each thread count every chunk size gives the one-chunk result bit for bit (the
-    sparse product adds the same terms in the same order), and that result is the plain recursion."""
-    A = data.draw(st.sampled_from(ACTION_COUNTS))
-    mdp = data.draw(trs.mdps(min_states=2, max_states=12, min_actions=A, max_actions=A, sparse=True))
-    S = mdp.n_states
-    H = data.draw(st.integers(2, 5))
-    pi = np.stack([data.draw(trs.policies(S, A)) for _ in range(H)])
-    p0 = data.draw(trs.distributions(S))
-    ref = plain_forward(mdp, pi, H, p0)
-    saved = _kernels.CHUNK_STATES, _kernels._COLUMN_MIN_ENTRIES
-    # these MDPs are small: without lowering _COLUMN_MIN_ENTRIES only the broadcast weighting would run
-    _kernels._COLUMN_MIN_ENTRIES = data.draw(st.sampled_from([0, saved[1]]))
-    try:
-        for threads in (1, 2):
-            whole, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
-            _kernels.CHUNK_STATES = chunk
-            try:
-                split, _ = _kernels.forward_distributions(mdp, pi, H, p0, threads=threads, small=False)
-            finally:
-                _kernels.CHUNK_STATES = saved[0]
-            np.testing.assert_array_equal(split, whole)
-            np.testing.assert_allclose(whole, ref, rtol=RTOL, atol=RTOL)
-    finally:
-        _kernels._COLUMN_MIN_ENTRIES = saved[1]
-
-
-@pytest.mark.parametrize("A", ACTION_COUNTS)
-def test_row_weighting_is_the_real_product_bit_for_bit(A):
-    """x(s, a) = d(s) pi(a|s) as complex pairs, columns or a broadcast must be exactly d[:, None] * pi
-    (the complex form multiplies by d + 0i: a swapped real and imaginary part, a stale imaginary part
-    or a wrong pairing shows up here), also for zeros and subnormal entries, and on a second step with
-    a new d (a complex copy of d that is not refreshed shows up there)."""
-    rng = np.random.default_rng(A)
-    S = _kernels._COLUMN_MIN_ENTRIES + 3     # from this size on the column forms are used
-    x = np.empty((S, A))
-    weight = _kernels._RowWeighting(S, A, x)
-    assert weight.kind == ("broadcast" if A > _kernels._COLUMN_MAX_ACTIONS else "complex" if A % 2 == 0 else "columns")
-    for step in range(2):
-        pi = rng.random((S, A))
-        pi[rng.random((S, A)) < 0.2] = 0.0
-        pi[0, 0] = 5e-324
-        d = rng.random(S)
-        d[rng.random(S) < 0.2] = 0.0
-        d[1] = 1e-310
-        write_x = weight.for_step(pi, d)
-        for lo, hi in ((0, 10), (10, 11), (11, S)):
-            weight.start(d, lo, hi)
-            write_x(lo, hi)
-        np.testing.assert_array_equal(x, d[:, None] * pi)
+ACTION_COUNTS = [1, 2, 3, 4, 5, 6, 16, 17, 18]   # every row-sum form: one column, complex pairs
+# (even), real columns (odd), NumPy's reduction (above _COLUMN_MAX_ACTIONS = 16)
 
 
 def _plain_rows_are_probabilities(arr):
