@@ -1,8 +1,9 @@
 """Tests for tabular_rl.sampling: rollouts against exact expectations (CLT bounds),
 reproducibility, exact trajectory enumeration, Trajectories validation.
 
-Monte Carlo checks use a seeded Generator and a 5-standard-error bound, so each is
-deterministic under the CI profile and would fail by chance with probability < 1e-6.
+Monte Carlo checks use a seeded Generator, so each is deterministic under the CI profile. Means
+of many episodes use a 5-standard-error bound (a chance failure has probability < 1e-6 per
+check); counts that can be small use exact binomial tails instead, where a normal bound is wrong.
 """
 
 import numpy as np
