@@ -218,8 +218,8 @@ def _row_sums(rows, out, pairs):
     right after a BLAS row check of its policy, against 265/322 ms after this one and
     252/305 ms after another pass; with ``OPENBLAS_NUM_THREADS=1`` the gap closed). For an
     even n the rows are viewed as n/2 complex numbers, so one complex addition adds two
-    columns at a time. ``pairs`` is complex scratch of at least m entries. Any order of summation is within
-    the ``(n - 1) u sum|p|`` round-off the callers allow.
+    columns at a time. ``pairs`` is complex scratch of at least m entries. Any order of
+    summation is within the ``(n - 1) u sum|p|`` round-off the callers allow.
     """
     m, n = rows.shape
     s = out[:m]
@@ -243,18 +243,15 @@ def _row_sums(rows, out, pairs):
     return s
 
 
-def rows_ok(rows, out=None, pairs=None):
-    """True if every row of the C-contiguous float64 (m, n) ``rows`` is finite, non-negative
-    and sums to 1 within round-off, ``4 n eps``.
+def rows_ok(rows, out, pairs):
+    """True if every row of the non-empty C-contiguous float64 (m, n) ``rows`` is finite,
+    non-negative and sums to 1 within round-off, ``4 n eps``; ``out`` and ``pairs`` are the
+    scratch of :func:`_row_sums`.
 
     NaN and infinity make their row's sum NaN or infinite, and NaN compares false, so they
     fail the sum test; ``min >= 0`` fails on a negative entry and on NaN.
     """
-    m, n = rows.shape
-    if m == 0 or n == 0:
-        return m == 0
-    out = np.empty(m) if out is None else out
-    pairs = np.empty(m, dtype=np.complex128) if pairs is None else pairs
+    n = rows.shape[1]
     s = _row_sums(rows, out, pairs)
     roundoff = 4.0 * n * np.finfo(np.float64).eps
     return bool(s.max() <= 1.0 + roundoff and s.min() >= 1.0 - roundoff and rows.min() >= 0.0)

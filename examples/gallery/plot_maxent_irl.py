@@ -25,8 +25,8 @@ w_true = np.array([{"G": 1.0, "H": -1.0}.get(t, 0.0) for t in types])
 horizon = 10
 
 expert = trl.maxent_backward_pass(mdp, phi @ w_true, horizon)
-p0 = np.full(mdp.n_states, 1.0 / mdp.n_states)
-demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(0), mu=p0)
+mu = np.full(mdp.n_states, 1.0 / mdp.n_states)
+demos = trl.rollout(mdp, expert, n_episodes=2000, horizon=horizon, rng=np.random.default_rng(0), mu=mu)
 result = trl.maxent_irl(mdp, phi, demos, horizon)
 base = types.index(".")
 print("cell types      ", types)
